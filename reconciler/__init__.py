@@ -1,0 +1,3 @@
+"""reconciler: GitHub secrets as code."""
+
+__version__ = "0.1.0"

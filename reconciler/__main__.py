@@ -1,0 +1,3 @@
+from reconciler.cli import console_main
+
+console_main()

@@ -1,0 +1,129 @@
+"""One exception base class, typed subclasses that carry their context, and exit codes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+from reconciler.model import Location
+
+
+class ExitStatus(IntEnum):
+    """The exit-code contract of every command (documented in the README)."""
+
+    OK = 0
+    ERROR = 1
+    CHANGES = 2  # plan/apply --detailed-exitcode: changes present
+    UNSAFE = 3  # apply refused an unsafe plan without --force
+    USAGE = 64  # argparse would use 2, which means "changes present" here
+    INTERRUPTED = 130
+
+
+class ReconcilerError(Exception):
+    """Base of every error the CLI reports as a message rather than a traceback."""
+
+    exit_status: ExitStatus = ExitStatus.ERROR
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+
+
+class UsageError(ReconcilerError):
+    exit_status = ExitStatus.USAGE
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One located finding in a manifest: `file:line:col  json.path: message`."""
+
+    location: Location | None
+    path: str
+    message: str
+    hint: str | None = None
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        loc = self.location
+        return (loc.file, loc.line, loc.col, self.path) if loc else ("", 0, 0, self.path)
+
+    def __str__(self) -> str:
+        where = f"{self.location}  " if self.location else ""
+        path = f"{self.path}: " if self.path else ""
+        text = f"{where}{path}{self.message}"
+        return f"{text}\n    hint: {self.hint}" if self.hint else text
+
+
+class ManifestError(ReconcilerError):
+    """Every problem found in the manifests, reported together, sorted by place."""
+
+    def __init__(self, problems: list[Problem] | tuple[Problem, ...]) -> None:
+        self.problems = tuple(sorted(problems, key=Problem.sort_key))
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(
+            f"{count} {noun} in the manifest:\n" + "\n".join(f"  {p}" for p in self.problems)
+        )
+
+
+class UnknownRepositoriesError(ManifestError):
+    """Repositories named in the manifest that GitHub does not know (or the token cannot see)."""
+
+
+class SourceError(ReconcilerError):
+    """A value source cannot be resolved: missing variable, unreadable file, forbidden name."""
+
+    def __init__(self, location: Location | None, message: str, *, hint: str | None = None):
+        self.location = location
+        super().__init__(f"{location}  {message}" if location else message, hint=hint)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestInfo:
+    """What identifies one API request in an error: never the token, never a body."""
+
+    method: str
+    path: str
+    status: int | None = None
+    request_id: str | None = None
+
+    def __str__(self) -> str:
+        status = f" -> {self.status}" if self.status is not None else ""
+        rid = f" (request id {self.request_id})" if self.request_id else ""
+        return f"{self.method} {self.path}{status}{rid}"
+
+
+class ApiError(ReconcilerError):
+    """A GitHub API request failed; carries the request and GitHub's own message."""
+
+    def __init__(
+        self,
+        request: RequestInfo,
+        message: str,
+        *,
+        github_message: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.request = request
+        self.github_message = github_message
+        said = f': GitHub said "{github_message}"' if github_message else ""
+        super().__init__(f"{request}: {message}{said}", hint=hint)
+
+
+class RateLimitError(ApiError):
+    """A rate limit whose reset is further away than we are allowed to wait."""
+
+
+class PlanMismatchError(ReconcilerError):
+    """The reviewed plan no longer matches what live state and manifest produce now."""
+
+
+class UnsafePlanError(ReconcilerError):
+    exit_status = ExitStatus.UNSAFE
+
+
+class SandboxError(ReconcilerError):
+    """The embedded sandbox could not start or load its seed."""
