@@ -1,0 +1,193 @@
+"""Carry a plan out, in plan order, one paced write per change.
+
+Everything that can fail without touching GitHub (value sources, public keys, sealed
+key ids) is settled before the first write, so a bad source never leaves a half-applied
+scope. A failed write does not stop independent writes; deletes in a scope where an
+earlier write failed are skipped, so a renamed secret never goes missing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from reconciler.crypto import seal
+from reconciler.errors import ReconcilerError, SourceError
+from reconciler.github import GitHubClient, PublicKey
+from reconciler.model import App, DesiredSecret, LiveState, Scope, ScopeKind, Visibility
+from reconciler.plan import Action, Change, Plan
+from reconciler.sources import SealedSource, SecretValue, resolve
+
+log = logging.getLogger(__name__)
+
+
+class Outcome(StrEnum):
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    change: Change
+    outcome: Outcome
+    detail: str = ""  # the error (with request id) or why it was skipped; never a value
+    requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyOptions:
+    environ: Mapping[str, str]
+    allow_env: tuple[str, ...] = ()
+    write_delay: float = 1.0
+
+
+def resolve_values(
+    plan: Plan, desired: Mapping[tuple[Scope, App, str], DesiredSecret], options: ApplyOptions
+) -> dict[tuple[Scope, App, str], SecretValue]:
+    """Plaintext for every env/file value the plan writes; all source errors at once."""
+    values: dict[tuple[Scope, App, str], SecretValue] = {}
+    errors: list[SourceError] = []
+    for change in plan.changes:
+        if change.value is None:
+            continue
+        source = desired[(change.scope, change.app, change.name)].source
+        if isinstance(source, SealedSource):
+            continue
+        try:
+            values[(change.scope, change.app, change.name)] = resolve(
+                source, options.environ, options.allow_env
+            )
+        except SourceError as e:
+            errors.append(e)
+    if errors:
+        if len(errors) == 1:
+            raise errors[0]
+        raise SourceError(
+            None,
+            f"{len(errors)} value sources cannot be read; nothing was written:\n"
+            + "\n".join(f"  {e.render()}" for e in errors),
+        )
+    return values
+
+
+def apply_plan(
+    plan: Plan,
+    desired_secrets: tuple[DesiredSecret, ...],
+    live: LiveState,
+    keys: Mapping[tuple[Scope, App], PublicKey],
+    client: GitHubClient,
+    options: ApplyOptions,
+    *,
+    on_result: Callable[[Result], None] = lambda r: None,
+    should_stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Result, ...]:
+    desired = {(s.scope, s.app, s.name): s for s in desired_secrets}
+    values = resolve_values(plan, desired, options)
+    public_keys = dict(keys)
+    for change in plan.changes:
+        if change.value is None:
+            continue
+        key = (change.scope, change.app)
+        if key not in public_keys:
+            public_keys[key] = client.public_key(change.scope, change.app)
+        source = desired[(change.scope, change.app, change.name)].source
+        if isinstance(source, SealedSource):
+            check_sealed_key(source, public_keys[key], change)
+
+    results: list[Result] = []
+    failed_groups: set[tuple[Scope, App]] = set()
+    first_write = True
+    for change in plan.actionable:
+        group = (change.scope, change.app)
+        if should_stop():
+            result = Result(change, Outcome.SKIPPED, "interrupted before this write")
+        elif change.action is Action.DELETE and group in failed_groups:
+            result = Result(
+                change, Outcome.SKIPPED, "an earlier write in this scope failed; not deleting"
+            )
+        else:
+            if not first_write and options.write_delay > 0:
+                sleep(options.write_delay)
+            first_write = False
+            before = client.counters.writes
+            try:
+                _execute(change, desired, values, public_keys, live, client)
+                result = Result(change, Outcome.DONE, requests=client.counters.writes - before)
+            except ReconcilerError as e:
+                failed_groups.add(group)
+                result = Result(
+                    change, Outcome.FAILED, e.message, requests=client.counters.writes - before
+                )
+        results.append(result)
+        on_result(result)
+    return tuple(results)
+
+
+def check_sealed_key(source: SealedSource, key: PublicKey, change: Change) -> None:
+    if source.key_id != key.key_id:
+        raise SourceError(
+            source.location,
+            f"{change.scope} {change.app} {change.name}: sealed value was sealed to key "
+            f'"{source.key_id}", but the current public key is "{key.key_id}"',
+            hint=f"re-seal it: reconciler seal --{change.scope.kind.value} {change.scope} "
+            f"--app {change.app}",
+        )
+
+
+def _execute(
+    change: Change,
+    desired: Mapping[tuple[Scope, App, str], DesiredSecret],
+    values: Mapping[tuple[Scope, App, str], SecretValue],
+    keys: Mapping[tuple[Scope, App], PublicKey],
+    live: LiveState,
+    client: GitHubClient,
+) -> None:
+    ident = (change.scope, change.app, change.name)
+    if change.action is Action.DELETE:
+        client.delete_secret(change.scope, change.app, change.name)
+        return
+    secret = desired[ident]
+    if change.action is Action.SELECTION:
+        _change_selection(change, secret, live, client)
+        return
+    body: dict[str, Any] = {}
+    if change.value is not None:
+        key = keys[(change.scope, change.app)]
+        if isinstance(secret.source, SealedSource):
+            body["encrypted_value"] = secret.source.ciphertext
+        else:
+            body["encrypted_value"] = seal(key.key, values[ident])
+        body["key_id"] = key.key_id
+    if change.scope.kind is ScopeKind.ORG:
+        body["visibility"] = (secret.visibility or Visibility.PRIVATE).value
+        if secret.visibility is Visibility.SELECTED:
+            # A PUT replaces the selection, so it always carries the full list.
+            body["selected_repository_ids"] = _repo_ids(secret, live)
+    client.put_secret(change.scope, change.app, change.name, body)
+
+
+def _change_selection(
+    change: Change, secret: DesiredSecret, live: LiveState, client: GitHubClient
+) -> None:
+    """One request either way: a single add/remove touches only that repository; more
+    than one difference is a single set call with the full list."""
+    if len(change.repos_added) + len(change.repos_removed) == 1:
+        (name,) = change.repos_added or change.repos_removed
+        repo_id = live.repo_ids[f"{change.scope.org}/{name}".lower()]
+        if change.repos_added:
+            client.add_selected_repository(change.scope, change.app, change.name, repo_id)
+        else:
+            client.remove_selected_repository(change.scope, change.app, change.name, repo_id)
+        return
+    client.set_selected_repositories(change.scope, change.app, change.name, _repo_ids(secret, live))
+
+
+def _repo_ids(secret: DesiredSecret, live: LiveState) -> list[int]:
+    org = secret.scope.org
+    return sorted(live.repo_ids[f"{org}/{name}".lower()] for name in secret.repositories or ())

@@ -1,0 +1,373 @@
+"""The GitHub REST client: base URL, auth, API versions, pagination, retries, rate limits.
+
+The token lives only in the session's headers: it is never logged, never part of an
+error, never in a repr.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from reconciler import __version__
+from reconciler.errors import ApiError, RateLimitError, RequestInfo, UsageError
+from reconciler.model import App, Scope, ScopeKind
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.github.com"
+DEFAULT_API_VERSION = "2022-11-28"
+# Agent secrets exist only from this REST API version on.
+APP_API_VERSIONS: Mapping[App, str] = {App.AGENTS: "2026-03-10"}
+
+# Fine-grained permission (and classic scope) each endpoint family needs, as the docs name them.
+_FINE_GRAINED = {
+    (ScopeKind.ORG, App.DEPENDABOT): "Organization permissions: Dependabot secrets",
+    (ScopeKind.ORG, App.AGENTS): "Organization permissions: Agent secrets",
+    (ScopeKind.ORG, App.ACTIONS): "Organization permissions: Secrets",
+    (ScopeKind.ORG, App.CODESPACES): "Organization permissions: Codespaces secrets",
+    (ScopeKind.REPO, App.DEPENDABOT): "Repository permissions: Dependabot secrets",
+    (ScopeKind.REPO, App.AGENTS): "Repository permissions: Agent secrets",
+    (ScopeKind.REPO, App.ACTIONS): "Repository permissions: Secrets",
+    (ScopeKind.REPO, App.CODESPACES): "Repository permissions: Codespaces secrets",
+}
+_CLASSIC = {ScopeKind.ORG: "admin:org (and repo for private repositories)", ScopeKind.REPO: "repo"}
+_METADATA = "Repository permissions: Metadata (read); classic tokens: repo for private repositories"
+
+
+def permission_hint(scope_kind: ScopeKind | None, app: App | None, write: bool) -> str:
+    if scope_kind is None or app is None:
+        return _METADATA
+    level = "write" if write else "read"
+    return (
+        f"fine-grained tokens and GitHub Apps need {_FINE_GRAINED[(scope_kind, app)]} "
+        f"({level}); classic tokens need {_CLASSIC[scope_kind]}"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClientConfig:
+    api_url: str = DEFAULT_API_URL
+    token: str = field(default="", repr=False)
+    api_version: str | None = None  # overrides the per-app default for every request
+    timeout: float = 30.0
+    max_retries: int = 4
+    backoff_base: float = 0.5
+    max_wait: float = 120.0  # longest rate-limit wait we accept before giving up
+    pool_size: int = 16
+
+
+@dataclass(frozen=True, slots=True)
+class PublicKey:
+    key_id: str
+    key: str
+
+
+@dataclass(slots=True)
+class Counters:
+    reads: int = 0
+    writes: int = 0
+    retries: int = 0
+    waited: float = 0.0
+
+
+_WRITE_METHODS = frozenset({"PUT", "DELETE", "POST", "PATCH"})
+_LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+
+
+def normalise_api_url(url: str) -> str:
+    """Accept github.com, GHES (`https://HOST/api/v3`) and GHE.com (`https://api.SUB.ghe.com`)."""
+    url = url.strip().rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(
+            f'--api-url "{url}" is not an http(s) URL',
+            hint="use https://api.github.com, https://HOST/api/v3 (GHES) "
+            "or https://api.SUBDOMAIN.ghe.com (GHE.com)",
+        )
+    return url
+
+
+class GitHubClient:
+    """Thread-safe: live reads share one session from a bounded pool of threads."""
+
+    def __init__(
+        self,
+        config: ClientConfig,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._config = config
+        self._base = normalise_api_url(config.api_url)
+        self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        self.counters = Counters()
+        self._session = requests.Session()
+        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=config.pool_size)
+        self._session.mount("http://", adapter)
+        self._session.mount("https://", adapter)
+        self._session.headers.update(
+            {
+                "Accept": "application/vnd.github+json",
+                "User-Agent": f"reconciler/{__version__}",
+            }
+        )
+        if config.token:
+            self._session.headers["Authorization"] = f"Bearer {config.token}"
+
+    def __repr__(self) -> str:
+        return f"GitHubClient({self._base!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    @property
+    def api_url(self) -> str:
+        return self._base
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        app: App | None = None,
+        scope_kind: ScopeKind | None = None,
+        params: Mapping[str, str | int] | None = None,
+        body: Mapping[str, Any] | None = None,
+        ok: tuple[int, ...] = (200,),
+        url: str | None = None,
+    ) -> requests.Response:
+        """Send one request, retrying transient failures; raise ApiError on anything not `ok`."""
+        version = self._config.api_version or APP_API_VERSIONS.get(app, DEFAULT_API_VERSION)  # type: ignore[arg-type]
+        headers = {"X-GitHub-Api-Version": version}
+        target = url or f"{self._base}{path}"
+        write = method in _WRITE_METHODS
+        attempt = 0
+        while True:
+            info = RequestInfo(method, path)
+            try:
+                resp = self._session.request(
+                    method,
+                    target,
+                    params=params if url is None else None,
+                    json=body,
+                    headers=headers,
+                    timeout=self._config.timeout,
+                )
+            except requests.RequestException as e:
+                self._count(write)
+                if attempt < self._config.max_retries:
+                    attempt += 1
+                    self._backoff(attempt, f"{method} {path}: {type(e).__name__}")
+                    continue
+                raise ApiError(
+                    info,
+                    f"connection failed after {attempt + 1} attempts ({type(e).__name__})",
+                    hint="check --api-url and the network; re-running is safe",
+                ) from None
+            self._count(write)
+            info = RequestInfo(
+                method, path, resp.status_code, resp.headers.get("X-GitHub-Request-Id")
+            )
+            if resp.status_code in ok:
+                return resp
+            if method == "DELETE" and resp.status_code == 404 and attempt > 0:
+                # An earlier attempt deleted it and only the answer was lost.
+                return resp
+            wait = self._rate_limit_wait(resp)
+            if wait is not None:
+                if wait > self._config.max_wait:
+                    raise RateLimitError(
+                        info,
+                        f"rate limited; GitHub asks to wait {wait:.0f}s, "
+                        f"more than the {self._config.max_wait:.0f}s allowed",
+                        github_message=_message(resp),
+                        hint="re-run later, or raise --max-wait; re-running is safe",
+                    )
+                if attempt < self._config.max_retries:
+                    attempt += 1
+                    with self._lock:
+                        self.counters.waited += wait
+                    log.warning("rate limited on %s %s; waiting %.1fs", method, path, wait)
+                    self._sleep(wait)
+                    continue
+            elif resp.status_code >= 500 and attempt < self._config.max_retries:
+                attempt += 1
+                self._backoff(attempt, f"{method} {path}: HTTP {resp.status_code}")
+                continue
+            raise self._error(info, resp, app, scope_kind, write)
+
+    def _count(self, write: bool) -> None:
+        with self._lock:
+            if write:
+                self.counters.writes += 1
+            else:
+                self.counters.reads += 1
+
+    def _backoff(self, attempt: int, what: str) -> None:
+        delay = self._rng.uniform(0, self._config.backoff_base * 2 ** (attempt - 1))
+        with self._lock:
+            self.counters.retries += 1
+        log.info("retrying %s in %.2fs (attempt %d)", what, delay, attempt + 1)
+        self._sleep(delay)
+
+    def _rate_limit_wait(self, resp: requests.Response) -> float | None:
+        """Seconds to wait if this response is a rate limit, else None."""
+        if resp.status_code not in (403, 429):
+            return None
+        retry_after = resp.headers.get("Retry-After")
+        if retry_after and retry_after.isdigit():
+            return float(retry_after)
+        if resp.headers.get("X-RateLimit-Remaining") == "0":
+            reset = resp.headers.get("X-RateLimit-Reset", "")
+            if reset.isdigit():
+                return max(0.0, int(reset) - time.time()) + 1.0
+            return 60.0
+        if "secondary rate limit" in _message(resp).lower():
+            return 60.0  # GitHub: wait at least a minute when no header says otherwise
+        return None
+
+    def _error(
+        self,
+        info: RequestInfo,
+        resp: requests.Response,
+        app: App | None,
+        scope_kind: ScopeKind | None,
+        write: bool,
+    ) -> ApiError:
+        status = resp.status_code
+        perm = permission_hint(scope_kind, app, write)
+        if status == 401:
+            return ApiError(
+                info,
+                "authentication failed",
+                github_message=_message(resp),
+                hint="set GITHUB_TOKEN (or GH_TOKEN) to a valid, unexpired token",
+            )
+        if status == 403:
+            return ApiError(
+                info, "permission denied", github_message=_message(resp), hint=f"the token: {perm}"
+            )
+        if status == 404:
+            return ApiError(
+                info,
+                "not found",
+                github_message=_message(resp),
+                hint="check the organization/repository name; GitHub also answers 404 when the "
+                f"token may not see it: {perm}",
+            )
+        return ApiError(info, f"unexpected HTTP {status}", github_message=_message(resp))
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def get_json(self, path: str, **kw: Any) -> Any:
+        return self.request("GET", path, **kw).json()
+
+    def paginate(
+        self,
+        path: str,
+        key: str,
+        *,
+        app: App | None = None,
+        scope_kind: ScopeKind | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a list endpoint, following `Link: rel="next"` at 100 per page."""
+        resp = self.request("GET", path, app=app, scope_kind=scope_kind, params={"per_page": 100})
+        while True:
+            yield from resp.json()[key]
+            match = _LINK_NEXT.search(resp.headers.get("Link", ""))
+            if not match:
+                return
+            resp = self.request("GET", path, app=app, scope_kind=scope_kind, url=match.group(1))
+
+    # -- secrets API ---------------------------------------------------------------------------
+
+    def list_secrets(self, scope: Scope, app: App) -> list[dict[str, Any]]:
+        return list(
+            self.paginate(_secrets_path(scope, app), "secrets", app=app, scope_kind=scope.kind)
+        )
+
+    def list_selected_repositories(self, scope: Scope, app: App, name: str) -> list[dict[str, Any]]:
+        path = f"{_secrets_path(scope, app)}/{quote(name)}/repositories"
+        return list(self.paginate(path, "repositories", app=app, scope_kind=scope.kind))
+
+    def public_key(self, scope: Scope, app: App) -> PublicKey:
+        data = self.get_json(
+            f"{_secrets_path(scope, app)}/public-key", app=app, scope_kind=scope.kind
+        )
+        return PublicKey(key_id=str(data["key_id"]), key=str(data["key"]))
+
+    def put_secret(self, scope: Scope, app: App, name: str, body: Mapping[str, Any]) -> int:
+        path = f"{_secrets_path(scope, app)}/{quote(name)}"
+        return self.request(
+            "PUT", path, app=app, scope_kind=scope.kind, body=body, ok=(201, 204)
+        ).status_code
+
+    def delete_secret(self, scope: Scope, app: App, name: str) -> None:
+        path = f"{_secrets_path(scope, app)}/{quote(name)}"
+        self.request("DELETE", path, app=app, scope_kind=scope.kind, ok=(204,))
+
+    def set_selected_repositories(
+        self, scope: Scope, app: App, name: str, repo_ids: list[int]
+    ) -> None:
+        path = f"{_secrets_path(scope, app)}/{quote(name)}/repositories"
+        body = {"selected_repository_ids": repo_ids}
+        self.request("PUT", path, app=app, scope_kind=scope.kind, body=body, ok=(204,))
+
+    def add_selected_repository(self, scope: Scope, app: App, name: str, repo_id: int) -> None:
+        path = f"{_secrets_path(scope, app)}/{quote(name)}/repositories/{repo_id}"
+        self.request("PUT", path, app=app, scope_kind=scope.kind, ok=(204,))
+
+    def remove_selected_repository(self, scope: Scope, app: App, name: str, repo_id: int) -> None:
+        path = f"{_secrets_path(scope, app)}/{quote(name)}/repositories/{repo_id}"
+        self.request("DELETE", path, app=app, scope_kind=scope.kind, ok=(204,))
+
+    # -- repositories --------------------------------------------------------------------------
+
+    def org_repositories(self, org: str) -> Iterator[dict[str, Any]]:
+        """Pages of `GET /orgs/{org}/repos`, lazily, so callers can stop early."""
+        return self._pages(f"/orgs/{quote(org)}/repos")
+
+    def _pages(self, path: str) -> Iterator[dict[str, Any]]:
+        resp = self.request("GET", path, params={"per_page": 100, "type": "all"})
+        while True:
+            yield {"items": resp.json(), "link": resp.headers.get("Link", "")}
+            match = _LINK_NEXT.search(resp.headers.get("Link", ""))
+            if not match:
+                return
+            resp = self.request("GET", path, url=match.group(1))
+
+    def get_repository(self, full_name: str) -> dict[str, Any] | None:
+        """The repository, or None if it does not exist (or the token cannot see it)."""
+        owner, repo = full_name.split("/", 1)
+        resp = self.request("GET", f"/repos/{quote(owner)}/{quote(repo)}", ok=(200, 404))
+        return None if resp.status_code == 404 else dict(resp.json())
+
+
+def _secrets_path(scope: Scope, app: App) -> str:
+    if scope.kind is ScopeKind.ORG:
+        return f"/orgs/{quote(scope.name)}/{app.value}/secrets"
+    owner, repo = scope.name.split("/", 1)
+    return f"/repos/{quote(owner)}/{quote(repo)}/{app.value}/secrets"
+
+
+def _message(resp: requests.Response) -> str:
+    try:
+        data = resp.json()
+    except ValueError:
+        return ""
+    return str(data.get("message", "")) if isinstance(data, dict) else ""

@@ -1,0 +1,318 @@
+"""diff(desired, live) -> Plan: typed changes in a safe order, canonical data and checksum.
+
+The comparison is plain set and dict comparison keyed by (scope, app, name), not deepdiff:
+every field that matters (visibility, selected repositories, presence) has its own change
+kind and wording, and a keyed comparison says which one changed in one line each.
+deepdiff serves where a generic structural diff is what the user needs: explaining why a
+reviewed plan no longer matches (see `explain_mismatch`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.model import (
+    App,
+    DesiredGroup,
+    DesiredSecret,
+    LiveGroup,
+    LiveSecret,
+    LiveState,
+    Scope,
+    ScopeKind,
+    Visibility,
+)
+
+PLAN_FORMAT = "reconciler-plan"
+PLAN_VERSION = 1
+
+
+class Action(StrEnum):
+    # Declaration order is the order inside a scope: creates before updates before
+    # selection changes before deletes, so a renamed secret is never missing mid-apply.
+    CREATE = "create"
+    UPDATE = "update"
+    SELECTION = "selection"
+    DELETE = "delete"
+    UNMANAGED = "unmanaged"
+
+
+_ACTION_ORDER = {a: i for i, a in enumerate(Action)}
+
+
+class ValuePolicy(StrEnum):
+    AUTO = "auto"  # write values that are new, changed or not comparable
+    SKIP_UNKNOWN = "skip-unknown"  # leave values that cannot be compared alone
+    ALWAYS = "always"  # rewrite every value
+
+
+class ValueReason(StrEnum):
+    """Why a change writes the secret's value."""
+
+    NEW = "new secret"
+    NOT_COMPARABLE = "not comparable"
+    ALWAYS = "--values always"
+    VISIBILITY = "required to change visibility"
+
+
+# These APIs require `encrypted_value` in every org-secret PUT, so a visibility change
+# rewrites the value too; Dependabot and Codespaces accept visibility alone.
+_VALUE_REQUIRED_FOR_PUT = frozenset({App.ACTIONS, App.AGENTS})
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    scope: Scope
+    app: App
+    name: str
+    action: Action
+    value: ValueReason | None = None  # the value is written, and why
+    value_skipped: bool = False  # not comparable, left alone by --values skip-unknown
+    visibility_before: Visibility | None = None
+    visibility_after: Visibility | None = None
+    repos_added: tuple[str, ...] = ()
+    repos_removed: tuple[str, ...] = ()
+    source: str = ""  # where the value comes from, e.g. "env:NPM_TOKEN"; never the value
+    live_updated_at: str = ""
+
+    @property
+    def writes(self) -> int:
+        """Requests the executor makes for this change."""
+        return 0 if self.action is Action.UNMANAGED else 1
+
+    @property
+    def visibility_changed(self) -> bool:
+        return self.visibility_before != self.visibility_after
+
+    def sort_key(self) -> tuple[tuple[int, str], str, int, str]:
+        return (self.scope.key, self.app.value, _ACTION_ORDER[self.action], self.name)
+
+    def canonical(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "scope": self.scope.kind.value,
+            "target": self.scope.name,
+            "app": self.app.value,
+            "name": self.name,
+            "action": self.action.value,
+        }
+        if self.value is not None:
+            data["value"] = self.value.value
+        if self.value_skipped:
+            data["value"] = "not comparable, skipped"
+        if self.scope.kind is ScopeKind.ORG and self.action is not Action.DELETE:
+            data["visibility"] = {
+                "before": _opt(self.visibility_before),
+                "after": _opt(self.visibility_after),
+            }
+        if self.repos_added or self.repos_removed:
+            data["repositories"] = {
+                "added": list(self.repos_added),
+                "removed": list(self.repos_removed),
+            }
+        if self.source:
+            data["source"] = self.source
+        if self.live_updated_at:
+            data["live_updated_at"] = self.live_updated_at
+        return data
+
+
+def _opt(v: Visibility | None) -> str | None:
+    return v.value if v else None
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    changes: tuple[Change, ...]
+    values: ValuePolicy
+    reads: int = 0  # requests made while planning
+
+    @property
+    def actionable(self) -> tuple[Change, ...]:
+        return tuple(c for c in self.changes if c.action is not Action.UNMANAGED)
+
+    @property
+    def writes(self) -> int:
+        return sum(c.writes for c in self.changes)
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.actionable)
+
+    def counts(self) -> dict[str, int]:
+        counts = {a.value: 0 for a in Action}
+        for c in self.changes:
+            counts[c.action.value] += 1
+        return counts
+
+    def canonical(self) -> dict[str, Any]:
+        """The versioned, value-free plan document; its checksum binds review to apply."""
+        return {
+            "format": PLAN_FORMAT,
+            "version": PLAN_VERSION,
+            "values": self.values.value,
+            "changes": [c.canonical() for c in self.changes],
+        }
+
+    def checksum(self) -> str:
+        return checksum(self.canonical())
+
+    def document(self) -> dict[str, Any]:
+        """Canonical data plus what is not part of the checksum: summary, API cost."""
+        doc = self.canonical()
+        doc["checksum"] = self.checksum()
+        doc["summary"] = self.counts()
+        doc["api"] = {"requests_made": self.reads, "writes_planned": self.writes}
+        return doc
+
+
+def checksum(canonical: dict[str, Any]) -> str:
+    blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+def explain_mismatch(reviewed: dict[str, Any], current: dict[str, Any]) -> list[str]:
+    """Human lines saying how the reviewed plan differs from the one derived now."""
+    diff = DeepDiff({"changes": _keyed(reviewed)}, {"changes": _keyed(current)}, verbose_level=2)
+    lines: list[str] = []
+    for kind, entries in sorted(diff.items()):
+        for path in sorted(entries):
+            lines.append(f"{kind.replace('_', ' ')}: {path}")
+    return lines
+
+
+def _keyed(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        f"{c['target']} {c['app']} {c['name']}": {k: v for k, v in c.items()}
+        for c in doc.get("changes", [])
+    }
+
+
+# -- the diff --------------------------------------------------------------------------------
+
+
+def diff(
+    groups: tuple[DesiredGroup, ...], live: LiveState, values: ValuePolicy, *, reads: int = 0
+) -> Plan:
+    """Pure: the changes that make live look like desired, sorted for a safe apply."""
+    changes: list[Change] = []
+    for group in groups:
+        changes.extend(_diff_group(group, live.group(group.scope, group.app), values))
+    return Plan(tuple(sorted(changes, key=Change.sort_key)), values, reads)
+
+
+def _diff_group(group: DesiredGroup, live: LiveGroup, values: ValuePolicy) -> list[Change]:
+    live_by_name = live.by_name()
+    changes: list[Change] = []
+    for secret in group.secrets:
+        current = live_by_name.get(secret.name)
+        change = _create(secret) if current is None else _update(secret, current, values)
+        if change is not None:
+            changes.append(change)
+    wanted = {s.name for s in group.secrets}
+    for name, current in live_by_name.items():
+        if name not in wanted:
+            changes.append(
+                Change(
+                    group.scope,
+                    group.app,
+                    name,
+                    Action.DELETE if group.prune else Action.UNMANAGED,
+                    visibility_before=current.visibility,
+                    live_updated_at=current.updated_at,
+                )
+            )
+    return changes
+
+
+def _create(secret: DesiredSecret) -> Change:
+    return Change(
+        secret.scope,
+        secret.app,
+        secret.name,
+        Action.CREATE,
+        value=ValueReason.NEW,
+        visibility_after=secret.visibility,
+        repos_added=tuple(sorted(r.lower() for r in secret.repositories or ())),
+        source=secret.source.describe(),
+    )
+
+
+def _update(secret: DesiredSecret, current: LiveSecret, values: ValuePolicy) -> Change | None:
+    value: ValueReason | None = {
+        ValuePolicy.AUTO: ValueReason.NOT_COMPARABLE,
+        ValuePolicy.SKIP_UNKNOWN: None,
+        ValuePolicy.ALWAYS: ValueReason.ALWAYS,
+    }[values]
+    org = secret.scope.kind is ScopeKind.ORG
+    visibility_changed = org and secret.visibility != current.visibility
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    if org and (secret.visibility is Visibility.SELECTED or current.selected is not None):
+        want = frozenset(r.lower() for r in secret.repositories or ())
+        have = current.selected or frozenset()
+        if secret.visibility is not Visibility.SELECTED:
+            want = frozenset()
+        added, removed = tuple(sorted(want - have)), tuple(sorted(have - want))
+    if visibility_changed and value is None and secret.app in _VALUE_REQUIRED_FOR_PUT:
+        value = ValueReason.VISIBILITY
+    if value is not None or visibility_changed:
+        action = Action.UPDATE
+    elif added or removed:
+        action = Action.SELECTION
+    else:
+        return None
+    return Change(
+        secret.scope,
+        secret.app,
+        secret.name,
+        action,
+        value=value,
+        value_skipped=value is None and values is ValuePolicy.SKIP_UNKNOWN,
+        visibility_before=current.visibility if org else None,
+        visibility_after=secret.visibility if org else None,
+        repos_added=added,
+        repos_removed=removed,
+        source=secret.source.describe(),
+        live_updated_at=current.updated_at,
+    )
+
+
+# -- safety ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    delete_fraction: float = 0.30
+    delete_min_live: int = 10
+
+
+def unsafe_reasons(plan: Plan, live: LiveState, thresholds: Thresholds) -> list[str]:
+    """Why this plan must not run without --force (octodns-style), or [] if it may."""
+    reasons: list[str] = []
+    deletes: dict[tuple[Scope, App], int] = {}
+    for c in plan.changes:
+        if c.action is Action.DELETE:
+            deletes[(c.scope, c.app)] = deletes.get((c.scope, c.app), 0) + 1
+        if (
+            c.action is Action.UPDATE
+            and c.visibility_after is Visibility.ALL
+            and c.visibility_before is not Visibility.ALL
+        ):
+            reasons.append(
+                f"{c.scope} {c.app} {c.name}: visibility widens from "
+                f"{_opt(c.visibility_before)} to all (every repository in the organization)"
+            )
+    for (scope, app), count in sorted(deletes.items(), key=lambda kv: (kv[0][0].key, kv[0][1])):
+        total = len(live.group(scope, app).secrets)
+        if total >= thresholds.delete_min_live and count / total > thresholds.delete_fraction:
+            reasons.append(
+                f"{scope} {app}: {count} of {total} live secrets would be deleted "
+                f"({count / total:.0%}, above the {thresholds.delete_fraction:.0%} threshold)"
+            )
+    return reasons

@@ -1,0 +1,230 @@
+"""Plans and results as text, JSON and markdown. Pure: strings in, strings out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from itertools import groupby
+from typing import Any
+
+from reconciler.executor import Outcome, Result
+from reconciler.model import ScopeKind
+from reconciler.plan import Action, Change, Plan, ValueReason
+
+GITHUB_COMMENT_LIMIT = 65_536
+_SYMBOL = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.SELECTION: "~",
+    Action.DELETE: "-",
+    Action.UNMANAGED: "!",
+}
+_COLOUR = {"+": "32", "~": "33", "-": "31", "!": "35"}
+_NOUN = {
+    Action.CREATE: "to create",
+    Action.UPDATE: "to update",
+    Action.SELECTION: "selection changes",
+    Action.DELETE: "to delete",
+    Action.UNMANAGED: "unmanaged",
+}
+
+
+def describe(change: Change) -> str:
+    """One line of detail for a change; names its value source, never a value."""
+    parts: list[str] = []
+    if change.action is Action.UNMANAGED:
+        return "not in the manifest; left alone (prune is off)"
+    if change.action is Action.DELETE:
+        return "deleted (prune is on)"
+    if change.scope.kind is ScopeKind.ORG:
+        before, after = change.visibility_before, change.visibility_after
+        if change.action is Action.CREATE:
+            parts.append(f"visibility: {after}")
+        elif change.visibility_changed:
+            parts.append(f"visibility: {before} -> {after}")
+    if change.repos_added or change.repos_removed:
+        repos = [f"+{r}" for r in change.repos_added] + [f"-{r}" for r in change.repos_removed]
+        parts.append("repositories: " + " ".join(repos))
+    if change.value is not None:
+        if change.value is ValueReason.NOT_COMPARABLE:
+            parts.append(f"value: not comparable, will be written from {change.source}")
+        else:
+            parts.append(f"value: from {change.source} ({change.value})")
+    elif change.value_skipped:
+        parts.append("value: not comparable, left as is (--values skip-unknown)")
+    return "; ".join(parts)
+
+
+def summary_line(plan: Plan) -> str:
+    counts = plan.counts()
+    if not plan.has_changes:
+        head = "No changes. GitHub matches the manifest."
+    else:
+        head = (
+            "Plan: "
+            + ", ".join(
+                f"{counts[a.value]} {_NOUN[a]}" for a in Action if a is not Action.UNMANAGED
+            )
+            + "."
+        )
+    if counts[Action.UNMANAGED.value]:
+        head += f" {counts[Action.UNMANAGED.value]} unmanaged."
+    return (
+        f"{head} API cost: {plan.reads} requests made while planning; "
+        f"apply would make {plan.writes} writes."
+    )
+
+
+def _scope_title(change: Change) -> str:
+    kind = "organization" if change.scope.kind is ScopeKind.ORG else "repository"
+    return f"{change.scope} ({kind})"
+
+
+def render_text(plan: Plan, *, colour: bool = False) -> str:
+    lines: list[str] = []
+    for scope_title, in_scope in groupby(plan.changes, key=_scope_title):
+        lines.append(scope_title)
+        for app, in_app in groupby(in_scope, key=lambda c: c.app):
+            lines.append(f"  {app}")
+            for change in in_app:
+                symbol = _SYMBOL[change.action]
+                mark = f"\x1b[{_COLOUR[symbol]}m{symbol}\x1b[0m" if colour else symbol
+                lines.append(f"    {mark} {change.name}  {describe(change)}")
+        lines.append("")
+    lines.append(summary_line(plan))
+    lines.append(f"Checksum: {plan.checksum()}")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+    """A PR comment: summary table, one collapsible section per scope, kept under `limit`."""
+    counts = plan.counts()
+    head = [
+        "### reconciler plan",
+        "",
+        "| create | update | selection | delete | unmanaged | writes |",
+        "|---:|---:|---:|---:|---:|---:|",
+        "| " + " | ".join(str(counts[a.value]) for a in Action) + f" | {plan.writes} |",
+        "",
+        _md(summary_line(plan)),
+        "",
+    ]
+    tail = ["", f"<sub>checksum `{plan.checksum()}`</sub>", ""]
+    sections: list[str] = []
+    for scope_title, in_scope in groupby(plan.changes, key=_scope_title):
+        changes = list(in_scope)
+        tally = ", ".join(
+            f"{n} {a.value}" for a in Action if (n := sum(1 for c in changes if c.action is a))
+        )
+        rows = [
+            f"| {_SYMBOL[c.action]} | {c.app} | `{c.name}` | {c.action.value} "
+            f"| {_md(describe(c))} |"
+            for c in changes
+        ]
+        sections.append(
+            "\n".join(
+                [
+                    f"<details><summary><b>{_md(scope_title)}</b>: {tally}</summary>",
+                    "",
+                    "| | app | secret | change | details |",
+                    "|---|---|---|---|---|",
+                    *rows,
+                    "",
+                    "</details>",
+                ]
+            )
+        )
+    return _fit("\n".join(head), sections, "\n".join(tail), limit)
+
+
+def _fit(head: str, sections: Sequence[str], tail: str, limit: int) -> str:
+    notice_room = 300
+    budget = limit - len(head) - len(tail) - notice_room
+    kept: list[str] = []
+    used = 0
+    for section in sections:
+        if used + len(section) + 1 > budget:
+            break
+        kept.append(section)
+        used += len(section) + 1
+    body = "\n".join(kept)
+    if len(kept) < len(sections):
+        body += (
+            f"\n\n> **Truncated:** {len(sections) - len(kept)} of {len(sections)} scopes are not "
+            "shown to stay under GitHub's 65,536-character comment limit. "
+            "Run `reconciler plan --format text` (or see the job log) for the full plan."
+        )
+    return f"{head}\n{body}\n{tail}"
+
+
+# -- results -----------------------------------------------------------------------------------
+
+_RESULT_MARK = {Outcome.DONE: "ok", Outcome.FAILED: "FAILED", Outcome.SKIPPED: "skipped"}
+
+
+def result_line(result: Result) -> str:
+    c = result.change
+    text = f"{_RESULT_MARK[result.outcome]:>7}  {_SYMBOL[c.action]} {c.scope} {c.app} {c.name}"
+    return f"{text}: {result.detail}" if result.detail else text
+
+
+def result_counts(results: Sequence[Result]) -> dict[str, int]:
+    counts = {o.value: 0 for o in Outcome}
+    for r in results:
+        counts[r.outcome.value] += 1
+    return counts
+
+
+def results_summary(results: Sequence[Result]) -> str:
+    counts = result_counts(results)
+    writes = sum(r.requests for r in results)
+    return (
+        f"Apply: {counts['done']} done, {counts['failed']} failed, {counts['skipped']} skipped "
+        f"({writes} write requests)."
+    )
+
+
+def render_results_text(results: Sequence[Result]) -> str:
+    return "\n".join([*(result_line(r) for r in results), results_summary(results)]) + "\n"
+
+
+def results_document(results: Sequence[Result], plan: Plan) -> dict[str, Any]:
+    return {
+        "format": "reconciler-apply-results",
+        "version": 1,
+        "plan_checksum": plan.checksum(),
+        "summary": result_counts(results),
+        "results": [
+            {**r.change.canonical(), "outcome": r.outcome.value, "detail": r.detail}
+            for r in results
+        ],
+    }
+
+
+def render_results_markdown(results: Sequence[Result], plan: Plan) -> str:
+    rows = [
+        f"| {r.outcome.value} | {_SYMBOL[r.change.action]} | {_md(str(r.change.scope))} | "
+        f"{r.change.app} | `{r.change.name}` | {_md(r.detail)} |"
+        for r in results
+    ]
+    body = [
+        "### reconciler apply",
+        "",
+        _md(results_summary(results)),
+        "",
+        "| outcome | | scope | app | secret | detail |",
+        "|---|---|---|---|---|---|",
+        *rows,
+        "",
+        f"<sub>plan checksum `{plan.checksum()}`</sub>",
+        "",
+    ]
+    return "\n".join(body)
