@@ -178,19 +178,25 @@ def checksum(canonical: dict[str, Any]) -> str:
 
 def explain_mismatch(reviewed: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """Human lines saying how the reviewed plan differs from the one derived now."""
-    diff = DeepDiff({"changes": _keyed(reviewed)}, {"changes": _keyed(current)}, verbose_level=2)
-    lines: list[str] = []
-    for kind, entries in sorted(diff.items()):
-        for path in sorted(entries):
-            lines.append(f"{kind.replace('_', ' ')}: {path}")
+    old, new = _keyed(reviewed), _keyed(current)
+    lines = [f"{key}: planned in the review, not any more" for key in sorted(old.keys() - new)]
+    lines += [
+        f"{key}: not in the review, now planned ({new[key]['action']})"
+        for key in sorted(new.keys() - old)
+    ]
+    for key in sorted(old.keys() & new.keys()):
+        for field in sorted(DeepDiff(old[key], new[key]).affected_root_keys):
+            lines.append(
+                f"{key}: {field} was {json.dumps(old[key].get(field))}, "
+                f"now {json.dumps(new[key].get(field))}"
+            )
+    if reviewed.get("values") != current.get("values"):
+        lines.append(f"values policy was {reviewed.get('values')}, now {current.get('values')}")
     return lines
 
 
-def _keyed(doc: dict[str, Any]) -> dict[str, Any]:
-    return {
-        f"{c['target']} {c['app']} {c['name']}": {k: v for k, v in c.items()}
-        for c in doc.get("changes", [])
-    }
+def _keyed(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {f"{c['target']} {c['app']} {c['name']}": c for c in doc.get("changes", [])}
 
 
 # -- the diff --------------------------------------------------------------------------------

@@ -108,15 +108,10 @@ def env_name_allowed(name: str, allow: tuple[str, ...]) -> str | None:
     patterns = DEFAULT_ALLOW_ENV + allow
     if any(fnmatch.fnmatchcase(name, p) for p in patterns):
         return None
-    return (
-        f'environment variable "{name}" is not in the env allow-list '
-        f"({', '.join(patterns)})"
-    )
+    return f'environment variable "{name}" is not in the env allow-list ({", ".join(patterns)})'
 
 
-ALLOW_ENV_HINT = (
-    "add a pattern to `settings.allow_env` in the manifest or pass --allow-env PATTERN"
-)
+ALLOW_ENV_HINT = "add a pattern to `settings.allow_env` in the manifest or pass --allow-env PATTERN"
 
 
 def confined_path(source: FileSource) -> Path:
@@ -190,4 +185,3 @@ def resolve(
             f"{source.describe()} holds {len(data)} bytes, more than GitHub's 48 KB limit",
         )
     return SecretValue(data)
-

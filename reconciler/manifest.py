@@ -1,0 +1,239 @@
+"""Manifests in, one DesiredState out: find the files, read each, merge, check values.
+
+Every problem in every file is collected and raised once as a ManifestError, so a
+user fixes everything in one pass. Reading one file (YAML → schema → semantic rules)
+lives in `manifest_read`; this module finds files and merges what they declare.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler.errors import ManifestError, Problem, SourceError
+from reconciler.manifest_dump import dump_manifest
+from reconciler.manifest_read import FileManifest, read_manifest, source_error_message
+from reconciler.model import (
+    App,
+    DesiredGroup,
+    DesiredSecret,
+    DesiredState,
+    Location,
+    Scope,
+    ScopeKind,
+    Settings,
+)
+from reconciler.rules import MAX_ORG_SECRETS, MAX_REPO_SECRETS
+from reconciler.sources import ALLOW_ENV_HINT, EnvSource, FileSource, env_name_allowed, resolve
+from reconciler.yamlloc import decode, load_yaml
+
+__all__ = ["LoadResult", "check_values", "dump_manifest", "load_manifests"]
+
+_SUFFIXES = (".yaml", ".yml")
+# A broken file found in a directory still counts as a manifest if it looks like one:
+# skipping it silently could let `prune` delete the secrets it declares.
+_LOOKS_LIKE_MANIFEST = re.compile(r"^(version|orgs|repos)\s*:", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True)
+class LoadResult:
+    desired: DesiredState
+    skipped: tuple[str, ...]  # files found in directories that are not manifests
+
+
+def load_manifests(paths: Sequence[str], *, extra_allow_env: Sequence[str] = ()) -> LoadResult:
+    """Read, validate and merge the manifests at `paths` (files or directories).
+
+    Raises ManifestError carrying every problem found in every file.
+    """
+    problems: list[Problem] = []
+    skipped: list[str] = []
+    manifests: list[FileManifest] = []
+    seen: set[str] = set()
+    for given in paths:
+        if os.path.isdir(given):
+            found = _walk(given)
+            if not found:
+                problems.append(Problem(None, "", f'no YAML files in directory "{given}"'))
+            named = False
+        elif os.path.exists(given):
+            found, named = [given], True
+        else:
+            problems.append(Problem(None, "", f'"{given}": no such file or directory'))
+            continue
+        taken = 0
+        for file in found:
+            real = os.path.realpath(file)
+            if real in seen:  # `dir/` and `dir/x.yaml` both given: read it once
+                continue
+            manifest = _read(file, named=named, problems=problems)
+            if manifest is None:
+                skipped.append(file)
+                continue
+            seen.add(real)
+            manifests.append(manifest)
+            taken += 1
+        if found and not taken and not named:
+            problems.append(Problem(None, "", f'no manifests in directory "{given}"'))
+    desired = _merge(manifests, problems)
+    allow = desired.settings.allow_env + tuple(extra_allow_env)
+    problems.extend(_env_problems(desired.secrets(), manifests, allow))
+    if problems:
+        raise ManifestError(list(dict.fromkeys(problems)))
+    return LoadResult(desired, tuple(skipped))
+
+
+def _walk(directory: str) -> list[str]:
+    found: list[tuple[tuple[str, ...], str]] = []
+    for root, dirs, files in os.walk(directory):
+        dirs.sort()
+        for name in files:
+            if name.endswith(_SUFFIXES):
+                path = os.path.join(root, name)
+                found.append((Path(os.path.relpath(path, directory)).parts, path))
+    return [path for _, path in sorted(found)]
+
+
+def _read(file: str, *, named: bool, problems: list[Problem]) -> FileManifest | None:
+    """One file's manifest; None for a file found in a directory that is not one."""
+    try:
+        data = Path(file).read_bytes()
+    except OSError as e:
+        problems.append(Problem(None, "", f'"{file}" cannot be read: {e.strerror}'))
+        return FileManifest.empty(file)
+    text, found = decode(file, data)
+    doc = None
+    if text is not None:
+        doc, found = load_yaml(file, text)
+    if not named:
+        is_manifest = isinstance(doc, dict) and bool({"version", "orgs", "repos"} & set(doc))
+        looks_like = text is not None and bool(_LOOKS_LIKE_MANIFEST.search(text))
+        if not is_manifest and not (found and looks_like):
+            return None
+    problems.extend(found)
+    if text is None or (doc is None and found):
+        return FileManifest.empty(file)
+    manifest = read_manifest(file, doc)
+    problems.extend(manifest.problems)
+    return manifest
+
+
+def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredState:
+    groups: dict[tuple[Scope, App], list[DesiredGroup]] = {}
+    secrets: dict[tuple[Scope, App, str], DesiredSecret] = {}
+    allow_env: list[str] = []
+    for manifest in manifests:
+        allow_env.extend(manifest.allow_env)
+        for group in manifest.groups:
+            earlier = groups.setdefault((group.scope, group.app), [])
+            if earlier and earlier[0].prune != group.prune:
+                first = earlier[0]
+                problems.append(
+                    Problem(
+                        manifest.prune_locations.get((group.scope, group.app), group.location),
+                        manifest.group_paths[(group.scope, group.app)],
+                        f"prune is {_bool(group.prune)} here but {_bool(first.prune)} for the "
+                        f"same group at {first.location} (omitted means false)",
+                        hint="every file that lists this group must agree on prune",
+                    )
+                )
+            earlier.append(group)
+            for secret in group.secrets:
+                key = (secret.scope, secret.app, secret.name)
+                if key in secrets:
+                    problems.append(
+                        Problem(
+                            secret.location,
+                            manifest.secret_paths[secret.location],
+                            f"secret {secret.name} of {secret.app} in {secret.scope} is already "
+                            f"defined at {secrets[key].location}",
+                            hint="define each secret once; names are case-insensitive",
+                        )
+                    )
+                else:
+                    secrets[key] = secret
+    merged: list[DesiredGroup] = []
+    for (scope, app), parts in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
+        members = sorted(
+            (s for (sc, ap, _), s in secrets.items() if sc == scope and ap == app),
+            key=lambda s: s.name,
+        )
+        first = parts[0]
+        merged.append(DesiredGroup(first.scope, app, first.prune, tuple(members), first.location))
+        problems.extend(_limit_problem(merged[-1], manifests))
+    settings = Settings(allow_env=tuple(dict.fromkeys(allow_env)))
+    files = tuple(m.file for m in manifests)
+    return DesiredState(tuple(merged), settings, files)
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _limit_problem(group: DesiredGroup, manifests: list[FileManifest]) -> Iterable[Problem]:
+    limit = MAX_ORG_SECRETS if group.scope.kind is ScopeKind.ORG else MAX_REPO_SECRETS
+    if len(group.secrets) <= limit:
+        return
+    where = "organisation" if group.scope.kind is ScopeKind.ORG else "repository"
+    path = next(
+        m.group_paths[(group.scope, group.app)]
+        for m in manifests
+        if (group.scope, group.app) in m.group_paths
+    )
+    yield Problem(
+        group.location,
+        path,
+        f"{len(group.secrets)} {group.app} secrets for {group.scope}; GitHub allows at most "
+        f"{limit} per {where}",
+    )
+
+
+def _env_problems(
+    secrets: Iterable[DesiredSecret], manifests: list[FileManifest], allow: tuple[str, ...]
+) -> Iterable[Problem]:
+    paths = {loc: path for m in manifests for loc, path in m.secret_paths.items()}
+    for secret in secrets:
+        source = secret.source
+        if not isinstance(source, EnvSource):
+            continue
+        refused = env_name_allowed(source.var, allow)
+        if refused:
+            # Forbidden names stay forbidden whatever the allow-list says: no hint to widen it.
+            forbidden = env_name_allowed(source.var, ("*",)) is not None
+            yield Problem(
+                source.location,
+                f"{paths.get(secret.location, '')}.value.env",
+                refused,
+                None if forbidden else ALLOW_ENV_HINT,
+            )
+
+
+def check_values(
+    desired: DesiredState, environ: Mapping[str, str], extra_allow_env: Sequence[str] = ()
+) -> list[Problem]:
+    """Resolve every env and file value once, to prove it is there, readable and in limits.
+
+    Used by `validate --resolve-values`. Problems name sources, never values.
+    """
+    allow = desired.settings.allow_env + tuple(extra_allow_env)
+    problems: list[Problem] = []
+    for secret in desired.secrets():
+        source = secret.source
+        if not isinstance(source, EnvSource | FileSource):
+            continue  # sealed values were checked when the manifest was read
+        try:
+            resolve(source, environ, allow)
+        except SourceError as e:
+            problems.append(_source_problem(secret, e))
+    return sorted(problems, key=Problem.sort_key)
+
+
+def _source_problem(secret: DesiredSecret, error: SourceError) -> Problem:
+    kind = "orgs" if secret.scope.kind is ScopeKind.ORG else "repos"
+    field = "env" if isinstance(secret.source, EnvSource) else "file"
+    path = f"{kind}.{secret.scope.name}.{secret.app}.secrets.{secret.name}.value.{field}"
+    location: Location | None = error.location or secret.location
+    return Problem(location, path, source_error_message(error), error.hint)

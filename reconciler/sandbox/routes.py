@@ -1,0 +1,165 @@
+"""The route table: method + path pattern -> handler, the permissions it needs, its docs page."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from reconciler.sandbox import handlers as h
+from reconciler.sandbox.permissions import APPS, METADATA, PERMISSION_KEYS
+
+_ORG = r"/orgs/(?P<org>[^/]+)"
+_REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
+_NAME = r"/(?P<name>[^/]+)"
+_REPO_ID = r"/(?P<repository_id>[^/]+)"
+# Apps with GET /repos/{owner}/{repo}/{app}/organization-secrets in GitHub's description.
+ORG_SECRETS_FOR_REPO_APPS = ("actions", "agents")
+RATE_LIMIT_PATH = "/rate_limit"
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """A permission an endpoint requires: key, level, and the docs' wording for it."""
+
+    key: str
+    access: str
+    kind: str
+    app: str
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    method: str
+    pattern: re.Pattern[str]
+    handler: h.Handler
+    needs: tuple[Need, ...]
+    app: str
+    doc: str
+
+
+def _doc(app: str, kind: str, anchor: str) -> str:
+    if app == "codespaces":
+        page = "organization-secrets" if kind == "org" else "repository-secrets"
+        return f"https://docs.github.com/rest/codespaces/{page}#{anchor}"
+    return f"https://docs.github.com/rest/{app}/secrets#{anchor}"
+
+
+def _need(kind: str, app: str, access: str) -> Need:
+    return Need(PERMISSION_KEYS[(kind, app)], access, kind, app)
+
+
+# (method, path under the scope's secrets root, handler, scope kind, access, docs anchor)
+_SECRET_TABLE: tuple[tuple[str, str, h.Handler, str, str, str], ...] = (
+    ("GET", "", h.list_secrets, "org", "read", "list-organization-secrets"),
+    ("GET", "/public-key", h.public_key, "org", "read", "get-an-organization-public-key"),
+    ("GET", _NAME, h.get_secret, "org", "read", "get-an-organization-secret"),
+    ("PUT", _NAME, h.put_secret, "org", "write", "create-or-update-an-organization-secret"),
+    ("DELETE", _NAME, h.delete_secret, "org", "write", "delete-an-organization-secret"),
+    (
+        "GET",
+        _NAME + "/repositories",
+        h.list_selected,
+        "org",
+        "read",
+        "list-selected-repositories-for-an-organization-secret",
+    ),
+    (
+        "PUT",
+        _NAME + "/repositories",
+        h.set_selected,
+        "org",
+        "write",
+        "set-selected-repositories-for-an-organization-secret",
+    ),
+    (
+        "PUT",
+        _NAME + "/repositories" + _REPO_ID,
+        h.add_selected,
+        "org",
+        "write",
+        "add-selected-repository-to-an-organization-secret",
+    ),
+    (
+        "DELETE",
+        _NAME + "/repositories" + _REPO_ID,
+        h.remove_selected,
+        "org",
+        "write",
+        "remove-selected-repository-from-an-organization-secret",
+    ),
+    ("GET", "", h.list_secrets, "repo", "read", "list-repository-secrets"),
+    ("GET", "/public-key", h.public_key, "repo", "read", "get-a-repository-public-key"),
+    ("GET", _NAME, h.get_secret, "repo", "read", "get-a-repository-secret"),
+    ("PUT", _NAME, h.put_secret, "repo", "write", "create-or-update-a-repository-secret"),
+    ("DELETE", _NAME, h.delete_secret, "repo", "write", "delete-a-repository-secret"),
+)
+
+
+def _secret_routes(app: str) -> list[Route]:
+    routes: list[Route] = []
+    # Adding or removing one repository also needs to see it: "Metadata" (read), per the docs.
+    meta = _need("repo", METADATA, "read")
+    for method, tail, handler, kind, access, anchor in _SECRET_TABLE:
+        root = f"{_ORG if kind == 'org' else _REPO}/{app}/secrets"
+        needs: tuple[Need, ...] = (_need(kind, app, access),)
+        if handler in (h.add_selected, h.remove_selected):
+            needs = (*needs, meta)
+        pattern = re.compile(root + tail + r"\Z")
+        routes.append(Route(method, pattern, handler, needs, app, _doc(app, kind, anchor)))
+    if app in ORG_SECRETS_FOR_REPO_APPS:
+        pattern = re.compile(f"{_REPO}/{app}/organization-secrets" + r"\Z")
+        doc = _doc(app, "repo", "list-repository-organization-secrets")
+        needs = (_need("repo", app, "read"),)
+        routes.append(Route("GET", pattern, h.repo_org_secrets, needs, app, doc))
+    return routes
+
+
+def _other_routes() -> list[Route]:
+    meta = (_need("repo", METADATA, "read"),)
+    repos_doc = "https://docs.github.com/rest/repos/repos"
+    rate_doc = "https://docs.github.com/rest/rate-limit/rate-limit"
+    return [
+        Route(
+            "GET",
+            re.compile(_ORG + r"/repos\Z"),
+            h.list_org_repos,
+            meta,
+            "",
+            f"{repos_doc}#list-organization-repositories",
+        ),
+        Route(
+            "GET",
+            re.compile(_REPO + r"\Z"),
+            h.get_repo,
+            meta,
+            "",
+            f"{repos_doc}#get-a-repository",
+        ),
+        Route(
+            "GET",
+            re.compile(RATE_LIMIT_PATH + r"\Z"),
+            h.rate_limit,
+            (),
+            "",
+            f"{rate_doc}#get-rate-limit-status-for-the-authenticated-user",
+        ),
+    ]
+
+
+ROUTES: tuple[Route, ...] = tuple(
+    [r for app in APPS for r in _secret_routes(app)] + _other_routes()
+)
+
+
+def match(method: str, path: str) -> tuple[Route, dict[str, str]] | None:
+    """The route for a request path (prefix already stripped); None means GitHub's 404.
+
+    A known path with an unsupported method is a 404 on GitHub too, not a 405.
+    """
+    for route in ROUTES:
+        if route.method != method:
+            continue
+        found = route.pattern.match(path)
+        if found:
+            return route, found.groupdict()
+    return None

@@ -1,0 +1,226 @@
+"""`Sandbox`: the server in a background thread plus the Python API tests drive it with."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+from reconciler.sandbox.app import SandboxApp
+from reconciler.sandbox.clock import Clock
+from reconciler.sandbox.config import SandboxConfig
+from reconciler.sandbox.faults import Fault
+from reconciler.sandbox.handler import Flight, SandboxHTTPServer
+from reconciler.sandbox.messages import Exchange, RequestRecord
+from reconciler.sandbox.ratelimit import RateLimiter
+from reconciler.sandbox.seed import dump_state, load_seed
+from reconciler.sandbox.state import Org, SecretRecord, World, check_app
+
+
+class Recorder:
+    """What the HTTP side reports back: request log, raw exchanges, concurrency, latency."""
+
+    def __init__(self, *, record_exchanges: bool, latency: float) -> None:
+        self.record_exchanges = record_exchanges
+        self.latency = latency
+        self.flight = Flight()
+        self._lock = threading.Lock()
+        self._requests: list[RequestRecord] = []
+        self._exchanges: list[Exchange] = []
+        self._errors: list[str] = []
+
+    def error(self, text: str) -> None:
+        with self._lock:
+            self._errors.append(text)
+
+    def errors(self) -> list[str]:
+        with self._lock:
+            return list(self._errors)
+
+    def enter(self) -> None:
+        self.flight.enter()
+
+    def leave(self) -> None:
+        self.flight.leave()
+
+    def record(self, entry: RequestRecord) -> None:
+        with self._lock:
+            self._requests.append(entry)
+
+    def exchange(self, entry: Exchange) -> None:
+        with self._lock:
+            self._exchanges.append(entry)
+
+    def requests(self) -> list[RequestRecord]:
+        with self._lock:
+            return list(self._requests)
+
+    def exchanges(self) -> list[Exchange]:
+        with self._lock:
+            return list(self._exchanges)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._requests.clear()
+
+
+class Sandbox:
+    """A GitHub secrets API on 127.0.0.1, started by `with Sandbox(cfg) as sb:`."""
+
+    def __init__(self, config: SandboxConfig | None = None, *, clock: Clock | None = None) -> None:
+        self.config = config or SandboxConfig()
+        self.world = World(
+            clock or Clock(), selection_bumps_updated_at=self.config.selection_bumps_updated_at
+        )
+        self.app = SandboxApp(
+            self.world, RateLimiter(self.config.rate_limit), self.config.admin_token
+        )
+        self._recorder = Recorder(
+            record_exchanges=self.config.record_exchanges, latency=self.config.latency
+        )
+        self._server: SandboxHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def start(self) -> Sandbox:
+        if self._server is not None:
+            return self
+        address = (self.config.host, self.config.port)
+        self._server = SandboxHTTPServer(address, self.app, self._recorder)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},  # shutdown() waits up to one poll interval
+            name="reconciler-sandbox",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = None
+        self._thread = None
+
+    def __enter__(self) -> Sandbox:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        """The root URL; the GHES layout answers at `url + "/api/v3"` too."""
+        if self._server is None:
+            raise RuntimeError("the sandbox is not running")
+        return f"http://{self._server.authority}"
+
+    @property
+    def token(self) -> str:
+        return self.config.admin_token
+
+    # -- organisations, repositories, tokens ----------------------------------------------
+
+    def add_org(self, login: str) -> int:
+        return self.world.add_org(login).id
+
+    def add_repo(self, full_name: str, *, private: bool = False) -> int:
+        return self.world.add_repo(full_name, private=private).id
+
+    def add_token(self, token: str, permissions: Mapping[str, str]) -> None:
+        self.app.add_token(token, permissions)
+
+    # -- secrets --------------------------------------------------------------------------
+
+    def put_secret(
+        self,
+        scope: str,
+        app: str,
+        name: str,
+        value: bytes,
+        *,
+        visibility: str | None = None,
+        selected: Iterable[str] | None = None,
+    ) -> None:
+        """Store a plaintext value directly; org secrets default to visibility `all`."""
+        with self.world.lock:
+            target = self.world.scope(scope)
+            ids = None
+            if isinstance(target, Org):
+                visibility = visibility or "all"
+                if selected is not None:
+                    ids = [self.world.repo(target.login, n).id for n in selected]
+            self.world.put_secret(target, app, name, value, visibility=visibility, selected=ids)
+
+    def delete_secret(self, scope: str, app: str, name: str) -> None:
+        with self.world.lock:
+            self.world.delete_secret(self.world.scope(scope), app, name)
+
+    def secrets(self, scope: str, app: str) -> dict[str, SecretRecord]:
+        with self.world.lock:
+            target = self.world.scope(scope)
+            return {s.name: self.world.record(target, s) for s in self.world.secrets(target, app)}
+
+    def public_key(self, scope: str, app: str) -> tuple[str, str]:
+        with self.world.lock:
+            pair = self.world.scope(scope).keys[check_app(app)]
+            return pair.key_id, pair.public_b64
+
+    def rotate_key(self, scope: str, app: str) -> tuple[str, str]:
+        """A new key pair for the scope; values sealed for the old key_id get a 422."""
+        with self.world.lock:
+            self.world.scope(scope).keys[check_app(app)].rotate()
+        return self.public_key(scope, app)
+
+    # -- observing and disturbing ---------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        return self._recorder.requests()
+
+    @property
+    def exchanges(self) -> list[Exchange]:
+        return self._recorder.exchanges()
+
+    @property
+    def errors(self) -> list[str]:
+        """Tracebacks of sandbox bugs (each answered as a 500); empty in a healthy run."""
+        return self._recorder.errors()
+
+    def clear_requests(self) -> None:
+        self._recorder.clear()
+
+    @property
+    def peak_concurrency(self) -> int:
+        return self._recorder.flight.peak
+
+    def reset_peak_concurrency(self) -> None:
+        self._recorder.flight.reset()
+
+    def set_latency(self, seconds: float) -> None:
+        self._recorder.latency = seconds
+
+    def add_fault(self, fault: Fault) -> None:
+        self.app.faults.add(fault)
+
+    def clear_faults(self) -> None:
+        self.app.faults.clear()
+
+    # -- seed and dump --------------------------------------------------------------------
+
+    def load_seed(self, data: Mapping[str, Any]) -> None:
+        load_seed(self, data)
+
+    def dump_state(self) -> dict[str, Any]:
+        return dump_state(self)

@@ -1,0 +1,62 @@
+"""Small constructors for model values in unit tests (no files, no network)."""
+
+from __future__ import annotations
+
+from reconciler.model import (
+    App,
+    DesiredGroup,
+    DesiredSecret,
+    LiveGroup,
+    LiveSecret,
+    Location,
+    Scope,
+    ScopeKind,
+    Visibility,
+)
+from reconciler.sources import EnvSource
+
+LOC = Location("m.yaml", 1, 1)
+ORG = Scope(ScopeKind.ORG, "octo-org")
+REPO = Scope(ScopeKind.REPO, "octo-org/web")
+
+
+def secret(
+    name: str,
+    *,
+    scope: Scope = ORG,
+    app: App = App.DEPENDABOT,
+    visibility: Visibility | None = Visibility.PRIVATE,
+    repos: tuple[str, ...] | None = None,
+    var: str = "X_TOKEN",
+) -> DesiredSecret:
+    if scope.kind is ScopeKind.REPO:
+        visibility = None
+    return DesiredSecret(
+        scope,
+        app,
+        name,
+        EnvSource(var, LOC),
+        LOC,
+        visibility,
+        repos,
+        tuple(LOC for _ in repos or ()),
+    )
+
+
+def group(
+    *secrets: DesiredSecret, scope: Scope = ORG, app: App = App.DEPENDABOT, prune: bool = False
+) -> DesiredGroup:
+    return DesiredGroup(scope, app, prune, secrets, LOC)
+
+
+def live(
+    name: str,
+    visibility: Visibility | None = Visibility.PRIVATE,
+    selected: frozenset[str] | None = None,
+    updated_at: str = "2026-01-01T00:00:00Z",
+) -> LiveSecret:
+    return LiveSecret(name, updated_at, visibility, selected)
+
+
+def live_group(*secrets: LiveSecret, scope: Scope = ORG, app: App = App.DEPENDABOT) -> LiveGroup:
+    return LiveGroup(scope, app, secrets)

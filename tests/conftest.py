@@ -1,0 +1,77 @@
+"""Shared fixtures: a running sandbox whose every exchange is checked against GitHub's spec.
+
+`sandbox` yields a started `Sandbox` recording raw exchanges. At teardown each one is
+validated by `tests/openapi_check.py` (openapi-core against GitHub's OpenAPI file), and
+the test errors if any does not conform or the sandbox hit an internal error. Use
+`make_sandbox(**config)` for a non-default configuration; it is checked the same way.
+If the spec is not beside the repository, conformance is skipped with a warning.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# The helper modules beside this file (openapi_check, sandbox_client) are plain imports.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from openapi_check import SPEC_FILE, check_exchanges, spec_available
+from sandbox_client import Api
+
+from reconciler.sandbox import Sandbox, SandboxConfig
+
+
+class ConformanceSkipped(UserWarning):
+    """GitHub's OpenAPI file is missing, so exchanges were not checked."""
+
+
+def _verdict(sb: Sandbox) -> list[str]:
+    problems = [f"sandbox internal error:\n{tb}" for tb in sb.errors]
+    if spec_available():
+        problems.extend(check_exchanges(sb.exchanges))
+    else:
+        warnings.warn(
+            f"OpenAPI conformance not checked: {SPEC_FILE} is missing",
+            ConformanceSkipped,
+            stacklevel=1,
+        )
+    return problems
+
+
+@pytest.fixture
+def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
+    started: list[Sandbox] = []
+
+    def make(**overrides: Any) -> Sandbox:
+        config = dataclasses.replace(SandboxConfig(record_exchanges=True), **overrides)
+        sb = Sandbox(config).start()
+        started.append(sb)
+        return sb
+
+    yield make
+    problems: list[str] = []
+    for sb in started:
+        sb.stop()
+        problems.extend(_verdict(sb))
+    if problems:
+        pytest.fail(
+            "exchanges do not conform to GitHub's OpenAPI description:\n" + "\n".join(problems)
+        )
+
+
+@pytest.fixture
+def sandbox(make_sandbox: Callable[..., Sandbox]) -> Sandbox:
+    return make_sandbox()
+
+
+@pytest.fixture
+def api(sandbox: Sandbox) -> Iterator[Api]:
+    client = Api(sandbox)
+    yield client
+    client.close()
