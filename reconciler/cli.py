@@ -21,6 +21,7 @@ from reconciler.errors import (
     PlanMismatchError,
     Problem,
     ReconcilerError,
+    SandboxError,
     UnsafePlanError,
     UsageError,
 )
@@ -36,6 +37,7 @@ from reconciler.plan import (
     ValuePolicy,
     diff,
     explain_mismatch,
+    stale_sealed_values,
     unsafe_reasons,
 )
 from reconciler.render import (
@@ -205,6 +207,9 @@ def _make_plan(
     desired: DesiredState, client: GitHubClient, args: argparse.Namespace
 ) -> tuple[Plan, Any, Any]:
     live, keys = read_live(desired, client, concurrency=args.concurrency)
+    stale = stale_sealed_values(desired.secrets(), keys)
+    if stale:
+        raise ManifestError(stale)
     plan = diff(desired.groups, live, ValuePolicy(args.values), reads=live.requests)
     return plan, live, keys
 
@@ -379,6 +384,8 @@ def _interruptible() -> Iterator[threading.Event]:
 def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
     from reconciler.sandbox import SandboxConfig, serve
 
+    if args.seed:
+        _read_seed(args.seed)  # fail with a clear message before the server starts
     return serve(SandboxConfig(host=args.host, port=args.port), args.seed, args.dump, out)
 
 
@@ -413,13 +420,16 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) 
 
 
 def _read_seed(path: str) -> dict[str, Any]:
+    from reconciler.sandbox.seed import SeedError
+    from reconciler.sandbox.serve import read_seed
+
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{path}: cannot read the sandbox seed ({e})") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"{path}: a sandbox seed is a JSON object")
-    return data
+        return read_seed(path)
+    except (OSError, ValueError, SeedError) as e:
+        raise SandboxError(
+            f"{path}: cannot load the sandbox seed: {e}",
+            hint="see the seed format in reconciler/sandbox/seed.py",
+        ) from None
 
 
 _COMMANDS = {

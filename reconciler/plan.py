@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
 from deepdiff import DeepDiff
+
+from reconciler.errors import Problem
+from reconciler.github import PublicKey
 
 from reconciler.model import (
     App,
@@ -28,6 +32,7 @@ from reconciler.model import (
     ScopeKind,
     Visibility,
 )
+from reconciler.sources import SealedSource
 
 PLAN_FORMAT = "reconciler-plan"
 PLAN_VERSION = 1
@@ -287,6 +292,29 @@ def _update(secret: DesiredSecret, current: LiveSecret, values: ValuePolicy) -> 
         source=secret.source.describe(),
         live_updated_at=current.updated_at,
     )
+
+
+# -- sealed values ---------------------------------------------------------------------------
+
+
+def stale_sealed_values(
+    secrets: tuple[DesiredSecret, ...], keys: Mapping[tuple[Scope, App], PublicKey]
+) -> list[Problem]:
+    """Sealed values whose key_id is no longer the scope's public key: GitHub would reject them."""
+    problems = []
+    for s in secrets:
+        key = keys.get((s.scope, s.app))
+        if isinstance(s.source, SealedSource) and key and s.source.key_id != key.key_id:
+            problems.append(
+                Problem(
+                    s.source.location,
+                    f"{s.scope} {s.app} {s.name}",
+                    f'sealed value was sealed to key "{s.source.key_id}", but the current '
+                    f'public key is "{key.key_id}"',
+                    f"re-seal it: reconciler seal --{s.scope.kind.value} {s.scope} --app {s.app}",
+                )
+            )
+    return problems
 
 
 # -- safety ----------------------------------------------------------------------------------

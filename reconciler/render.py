@@ -193,7 +193,10 @@ def results_summary(results: Sequence[Result]) -> str:
 
 
 def render_results_text(results: Sequence[Result]) -> str:
-    return "\n".join([*(result_line(r) for r in results), results_summary(results)]) + "\n"
+    """The summary, after the failures and skips again: each change already had its
+    progress line on stderr as it completed."""
+    lines = [result_line(r) for r in results if r.outcome is not Outcome.DONE]
+    return "\n".join([*lines, results_summary(results)]) + "\n"
 
 
 def results_document(results: Sequence[Result], plan: Plan) -> dict[str, Any]:
