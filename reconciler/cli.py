@@ -65,6 +65,11 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    # The same flags after the subcommand; SUPPRESS keeps a subparser's default from
+    # overwriting a value given before it.
+    common = _Parser(add_help=False)
+    common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     def manifests(p: argparse.ArgumentParser) -> None:
@@ -101,12 +106,12 @@ def _build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument(
             "--max-wait",
-            type=float,
+            type=_seconds,
             default=120.0,
             help="longest rate-limit wait in seconds before giving up",
         )
 
-    p_validate = sub.add_parser("validate", help="check manifests offline")
+    p_validate = sub.add_parser("validate", parents=[common], help="check manifests offline")
     manifests(p_validate)
     p_validate.add_argument(
         "--resolve-values",
@@ -114,17 +119,19 @@ def _build_parser() -> argparse.ArgumentParser:
         help="also check every env variable and file exists and is within limits",
     )
 
-    p_plan = sub.add_parser("plan", help="show what apply would change")
+    p_plan = sub.add_parser("plan", parents=[common], help="show what apply would change")
     manifests(p_plan)
     remote(p_plan)
     p_plan.add_argument("--out", metavar="FILE", help="write the plan (JSON, no values) here")
 
-    p_apply = sub.add_parser("apply", help="converge GitHub to the manifest (or a saved plan)")
+    p_apply = sub.add_parser(
+        "apply", parents=[common], help="converge GitHub to the manifest (or a saved plan)"
+    )
     manifests(p_apply)
     remote(p_apply)
     p_apply.add_argument("--force", action="store_true", help="apply even an unsafe plan")
     p_apply.add_argument(
-        "--write-delay", type=float, default=1.0, help="seconds between writes (default 1)"
+        "--write-delay", type=_seconds, default=1.0, help="seconds between writes (default 1)"
     )
     p_apply.add_argument("--results", metavar="FILE", help="write the results as JSON here")
     p_apply.add_argument(
@@ -140,16 +147,30 @@ def _build_parser() -> argparse.ArgumentParser:
         help="the delete threshold applies to scopes with at least this many secrets",
     )
 
-    p_sandbox = sub.add_parser("sandbox", help="run the local GitHub secrets sandbox")
+    p_sandbox = sub.add_parser(
+        "sandbox", parents=[common], help="run the local GitHub secrets sandbox"
+    )
     p_sandbox.add_argument("--seed", metavar="FILE", help="YAML/JSON state to start with")
     p_sandbox.add_argument("--port", type=int, default=0, help="port (default: any free port)")
     p_sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p_sandbox.add_argument("--dump", metavar="FILE", help="write the final state here on exit")
 
-    p_demo = sub.add_parser("demo", help="plan and apply the examples against an embedded sandbox")
+    p_demo = sub.add_parser(
+        "demo", parents=[common], help="plan and apply the examples against an embedded sandbox"
+    )
     p_demo.add_argument("paths", nargs="*", default=["examples"], metavar="PATH")
     p_demo.add_argument("--seed", default="examples/sandbox/seed.json", metavar="FILE")
     return parser
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError("must be 0 or more seconds")
+    return value
 
 
 def _positive_int(text: str) -> int:
