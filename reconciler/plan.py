@@ -20,7 +20,6 @@ from deepdiff import DeepDiff
 
 from reconciler.errors import Problem
 from reconciler.github import PublicKey
-
 from reconciler.model import (
     App,
     DesiredGroup,

@@ -132,7 +132,7 @@ names = st.from_regex(r"[A-Z][A-Z0-9_]{0,5}", fullmatch=True)
 
 @given(want=st.sets(names, max_size=6), have=st.sets(names, max_size=6), prune=st.booleans())
 def test_every_secret_appears_once(want: set[str], have: set[str], prune: bool) -> None:
-    """Law: each name in desired ∪ live appears in at most one change; creates are exactly
+    """Law: each name in desired or live appears in at most one change; creates are exactly
     desired - live; deletes/unmanaged exactly live - desired."""
     desired = (group(*(secret(n) for n in sorted(want)), prune=prune),)
     state = LiveState((live_group(*(live(n) for n in sorted(have))),))
