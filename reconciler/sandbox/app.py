@@ -15,8 +15,9 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
+from reconciler.sandbox import jwts
+from reconciler.sandbox.auth import Authenticator, Principal
 from reconciler.sandbox.errors import DOCS, ApiError
 from reconciler.sandbox.faults import Fault, Faults
 from reconciler.sandbox.handlers import Context
@@ -26,6 +27,7 @@ from reconciler.sandbox.ratelimit import Quota, RateLimiter
 from reconciler.sandbox.routes import RATE_LIMIT_PATH, Route, match
 from reconciler.sandbox.state import World
 
+NOT_ACCESSIBLE = "Resource not accessible by integration"
 _RATE_DOCS = "https://docs.github.com/rest/using-the-rest-api/rate-limits-for-the-rest-api"
 _VERSION_DOCS = "https://docs.github.com/rest/about-the-rest-api/api-versions"
 
@@ -63,25 +65,15 @@ class SandboxApp:
         self.world = world
         self.limiter = limiter
         self.faults = Faults()
-        self._tokens: dict[str, Mapping[str, str]] = {}
-        self._tokens_lock = threading.Lock()
+        self.auth = Authenticator(world.apps, world.clock)
         self.admin_token = admin_token
         self.add_token(admin_token, dict.fromkeys(PERMISSION_KEYS.values(), "write"))
 
     def add_token(self, token: str, permissions: Mapping[str, str]) -> None:
-        for key, access in permissions.items():
-            if access not in ("read", "write"):
-                raise ValueError(f"permission {key!r} must be 'read' or 'write', not {access!r}")
-        with self._tokens_lock:
-            self._tokens[token] = MappingProxyType(dict(permissions))
+        self.auth.add_token(token, permissions)
 
     def tokens(self) -> dict[str, dict[str, str]]:
-        with self._tokens_lock:
-            return {t: dict(p) for t, p in self._tokens.items()}
-
-    def _permissions(self, token: str | None) -> Mapping[str, str] | None:
-        with self._tokens_lock:
-            return None if token is None else self._tokens.get(token)
+        return self.auth.tokens()
 
     def handle(self, req: ApiRequest, request_id: str) -> tuple[Reply, str | None] | Dropped:
         """The reply and the API version it was answered under."""
@@ -96,12 +88,11 @@ class SandboxApp:
             return self._fault_reply(fault, request_id), version
         if version is not None and version not in API_VERSIONS:
             return _error(ApiError(400, _version_message(version), _VERSION_DOCS)), version
-        token = _token(req.header("authorization"))
-        permissions = self._permissions(token)
-        if token is None or permissions is None:
-            message = "Requires authentication" if token is None else "Bad credentials"
-            return _error(ApiError(401, message, DOCS)), version
-        return self._authorised(req, path, prefix, version, token, permissions, request_id)
+        try:
+            principal = self.auth.authenticate(req.header("authorization"))
+        except ApiError as e:
+            return _error(e), version
+        return self._authorised(req, path, prefix, version, principal, request_id)
 
     def _authorised(
         self,
@@ -109,22 +100,23 @@ class SandboxApp:
         path: str,
         prefix: str,
         version: str | None,
-        token: str,
-        permissions: Mapping[str, str],
+        principal: Principal,
         request_id: str,
     ) -> tuple[Reply, str | None]:
         found = match(req.method, path)
         # GET /rate_limit does not count against the limit on GitHub.
         free = req.method == "GET" and path == RATE_LIMIT_PATH
-        quota = self.limiter.peek(token) if free else self.limiter.take(token)
+        bucket = principal.key
+        quota = self.limiter.peek(bucket) if free else self.limiter.take(bucket)
         if quota is None:
-            exhausted = self.limiter.peek(token)
+            exhausted = self.limiter.peek(bucket)
             return _with_quota(_primary_limit(request_id, exhausted), exhausted), version
         if found is None:
             return _with_quota(_error(ApiError(404, "Not Found", DOCS)), quota), version
         route, params = found
-        if not all(grants(permissions, n.key, n.access) for n in route.needs):
-            return _with_quota(_forbidden(route), quota), version
+        refusal = _refusal(route, principal)
+        if refusal is not None:
+            return _with_quota(refusal, quota), version
         ctx = Context(
             request=req,
             world=self.world,
@@ -135,16 +127,18 @@ class SandboxApp:
             web=f"http://{req.host}",
             version=version or V2022,
             quota=quota,
+            principal=principal,
         )
         try:
             with self.world.lock:
+                _check_reach(ctx, route)
                 reply = route.handler(ctx)
         except ApiError as e:
             reply = _error(e)
         if req.method == "GET" and reply.status == 200:
             tag = _etag(encode(reply.body))
             if tag in _if_none_match(req.header("if-none-match")):
-                quota = quota if free else self.limiter.refund(token)
+                quota = quota if free else self.limiter.refund(bucket)
                 reply = Reply(304, None, (*reply.headers, ("ETag", tag)))
             else:
                 reply = Reply(200, reply.body, (*reply.headers, ("ETag", tag)))
@@ -168,15 +162,6 @@ class SandboxApp:
 
 
 _STATUS_TEXT = {500: "Server Error", 502: "Server Error", 503: "Service Unavailable"}
-
-
-def _token(header: str | None) -> str | None:
-    if not header:
-        return None
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() in ("bearer", "token") and value.strip():
-        return value.strip()
-    return None
 
 
 def _if_none_match(header: str | None) -> set[str]:
@@ -216,6 +201,46 @@ def _primary_limit(request_id: str, quota: Quota) -> Reply:
 
 def _forbidden(route: Route) -> Reply:
     # GitHub names what would have been accepted in this header (`key=level`, comma = and).
-    accepted = ",".join(f"{n.key}={n.access}" for n in route.needs)
-    headers = (("X-Accepted-GitHub-Permissions", accepted),)
-    return _error(ApiError(403, "Resource not accessible by integration", route.doc, headers))
+    headers = (("X-Accepted-GitHub-Permissions", route.accepted()),)
+    return _error(ApiError(403, NOT_ACCESSIBLE, route.doc, headers))
+
+
+def _refusal(route: Route, principal: Principal) -> Reply | None:
+    """GitHub's answer when this kind of credential, or these permissions, cannot call it."""
+    if route.auth == "jwt":
+        # An installation or personal token where a JWT is required (octokit/rest.js#218).
+        return None if principal.kind == "app" else _error(jwts.undecodable())
+    if principal.kind == "app":
+        # A JWT only reaches the app endpoints.
+        return None if route.auth == "any" else _error(ApiError(403, NOT_ACCESSIBLE, route.doc))
+    held = principal.permissions
+    sets = (route.needs, *route.alternatives)
+    if any(all(grants(held, n.key, n.access) for n in needs) for needs in sets):
+        return None
+    return _forbidden(route)
+
+
+def _check_reach(ctx: Context, route: Route) -> None:
+    """An installation token only reaches its own organisation and repositories.
+
+    Elsewhere, a private repository is a 404 (GitHub does not admit it exists) and
+    anything else a 403.
+    """
+    principal = ctx.principal
+    if principal.kind != "installation" or principal.account is None:
+        return
+    account = principal.account.lower()
+    if "org" in ctx.params and ctx.param("org").lower() != account:
+        raise ApiError(403, NOT_ACCESSIBLE, route.doc)
+    if "owner" not in ctx.params:
+        return
+    org = ctx.world.orgs.get(ctx.param("owner").lower())
+    repo = None if org is None else org.repos.get(ctx.param("repo").lower())
+    if repo is None:
+        return  # the endpoint answers its own 404
+    reachable = principal.repo_ids is None or repo.id in principal.repo_ids
+    if org is not None and org.login.lower() == account and reachable:
+        return
+    if repo.private:
+        raise ApiError(404, "Not Found", route.doc)
+    raise ApiError(403, NOT_ACCESSIBLE, route.doc)

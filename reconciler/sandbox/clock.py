@@ -36,6 +36,10 @@ class Clock:
         with self._lock:
             self._last = max(self._last, epoch)
 
+    def now(self) -> int:
+        """The current time in epoch seconds (for expiry checks; not a write slot)."""
+        return int(self._now())
+
     def peek(self) -> str:
         """The current wall time, without reserving a write slot (for read-only stamps)."""
         return iso(max(int(self._now()), self._last))

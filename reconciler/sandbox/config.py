@@ -14,3 +14,4 @@ class SandboxConfig:
     selection_bumps_updated_at: bool = True
     admin_token: str = "sandbox-token"
     record_exchanges: bool = False  # keep raw request/response pairs (tests only)
+    installation_token_ttl: int = 3600  # seconds a GitHub App installation token lives

@@ -21,20 +21,22 @@ class ApiError(Exception):
         message: str,
         documentation_url: str = DOCS,
         headers: tuple[tuple[str, str], ...] = (),
+        errors: tuple[dict[str, str], ...] = (),
     ) -> None:
         super().__init__(f"{status} {message}")
         self.status = status
         self.message = message
         self.documentation_url = documentation_url
         self.headers = headers
+        self.errors = errors  # "errors" entries of a "Validation Failed" body
 
     def body(self) -> bytes:
         # GitHub puts the status in the body as a string, e.g. "status": "422".
-        data: dict[str, Any] = {
-            "message": self.message,
-            "documentation_url": self.documentation_url,
-            "status": str(self.status),
-        }
+        data: dict[str, Any] = {"message": self.message}
+        if self.errors:
+            data["errors"] = [dict(e) for e in self.errors]
+        data["documentation_url"] = self.documentation_url
+        data["status"] = str(self.status)
         return json.dumps(data).encode()
 
 

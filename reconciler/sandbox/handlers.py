@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from reconciler.sandbox import bodies
+from reconciler.sandbox.auth import Principal
 from reconciler.sandbox.errors import invalid
 from reconciler.sandbox.messages import V2026, ApiRequest, Reply
 from reconciler.sandbox.pagination import Page, link_header
@@ -32,6 +33,7 @@ class Context:
     web: str  # the server root, standing in for https://github.com
     version: str
     quota: Quota | None
+    principal: Principal
 
     def param(self, name: str) -> str:
         return unquote(self.params[name])
@@ -49,7 +51,7 @@ class Context:
 Handler = Callable[[Context], Reply]
 
 
-def _paged(ctx: Context, key: str, items: Sequence[Any], total: int | None = None) -> Reply:
+def paged(ctx: Context, key: str, items: Sequence[Any], total: int | None = None) -> Reply:
     page = Page.from_query(ctx.request.query)
     count = len(items) if total is None else total
     body = {"total_count": count, key: page.slice(items)}
@@ -57,7 +59,7 @@ def _paged(ctx: Context, key: str, items: Sequence[Any], total: int | None = Non
     return Reply(200, body, (("Link", link),) if link else ())
 
 
-def _list_of(ctx: Context, items: Sequence[Any]) -> Reply:
+def list_of(ctx: Context, items: Sequence[Any]) -> Reply:
     page = Page.from_query(ctx.request.query)
     link = link_header(ctx.web + ctx.request.path, ctx.request.query, page, len(items))
     return Reply(200, page.slice(items), (("Link", link),) if link else ())
@@ -69,7 +71,7 @@ def _list_of(ctx: Context, items: Sequence[Any]) -> Reply:
 def list_secrets(ctx: Context) -> Reply:
     scope = ctx.scope()
     items = [secret_body(ctx.api, scope, ctx.app, s) for s in ctx.world.secrets(scope, ctx.app)]
-    return _paged(ctx, "secrets", items)
+    return paged(ctx, "secrets", items)
 
 
 def public_key(ctx: Context) -> Reply:
@@ -113,7 +115,7 @@ def delete_secret(ctx: Context) -> Reply:
 
 def list_selected(ctx: Context) -> Reply:
     repos = ctx.world.selected_repos(ctx.org(), ctx.app, ctx.param("name"), ctx.doc)
-    return _paged(ctx, "repositories", [minimal_repo_body(ctx.api, ctx.web, r) for r in repos])
+    return paged(ctx, "repositories", [minimal_repo_body(ctx.api, ctx.web, r) for r in repos])
 
 
 def set_selected(ctx: Context) -> Reply:
@@ -145,7 +147,7 @@ def remove_selected(ctx: Context) -> Reply:
 def repo_org_secrets(ctx: Context) -> Reply:
     repo = ctx.repo()
     items = [repo_secret_body(s) for s in ctx.world.org_secrets_for(repo, ctx.app)]
-    return _paged(ctx, "secrets", items)
+    return paged(ctx, "secrets", items)
 
 
 # -- repositories and rate limit ----------------------------------------------------------
@@ -166,7 +168,7 @@ def list_org_repos(ctx: Context) -> Reply:
     else:
         # created/updated/pushed all follow creation order here; newest first by default.
         repos.sort(key=lambda r: r.id, reverse=query.get("direction", "desc") == "desc")
-    return _list_of(ctx, [minimal_repo_body(ctx.api, ctx.web, r) for r in repos])
+    return list_of(ctx, [minimal_repo_body(ctx.api, ctx.web, r) for r in repos])
 
 
 def get_repo(ctx: Context) -> Reply:

@@ -27,10 +27,27 @@ _SECRET_PERMISSIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("repo", "dependabot"): ("dependabot_secrets", "Dependabot secrets"),
 }
 METADATA = "metadata"
+CONTENTS = "contents"
+ISSUES = "issues"
+PULL_REQUESTS = "pull_requests"
+# Repository permissions beyond secrets: key -> docs title.
+_REPO_PERMISSIONS: dict[str, str] = {
+    METADATA: "Metadata",
+    CONTENTS: "Contents",
+    ISSUES: "Issues",
+    PULL_REQUESTS: "Pull requests",
+}
 
 PERMISSION_KEYS: Mapping[tuple[str, str], str] = MappingProxyType(
     {scope_app: key for scope_app, (key, _title) in _SECRET_PERMISSIONS.items()}
-    | {("repo", METADATA): METADATA}
+    | {("repo", key): key for key in _REPO_PERMISSIONS}
+)
+
+# What a sandbox GitHub App's installations get unless `add_app` says otherwise: every
+# secrets permission (write), Metadata (read), Contents and Issues (write).
+DEFAULT_APP_PERMISSIONS: Mapping[str, str] = MappingProxyType(
+    {key: "write" for key, _title in _SECRET_PERMISSIONS.values()}
+    | {METADATA: "read", CONTENTS: "write", ISSUES: "write"}
 )
 
 
@@ -46,7 +63,12 @@ PERMISSIONS: Mapping[tuple[str, str, str], str] = MappingProxyType(
         for (kind, app), (_key, title) in _SECRET_PERMISSIONS.items()
         for access in ("read", "write")
     }
-    | {("repo", METADATA, "read"): _title("repo", "Metadata", "read")}
+    | {
+        ("repo", key, access): _title("repo", title, access)
+        for key, title in _REPO_PERMISSIONS.items()
+        for access in ("read", "write")
+        if key != METADATA or access == "read"
+    }
 )
 
 

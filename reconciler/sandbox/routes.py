@@ -5,8 +5,18 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from reconciler.sandbox import app_endpoints as apps
+from reconciler.sandbox import comment_endpoints as comments
+from reconciler.sandbox import content_endpoints as contents
 from reconciler.sandbox import handlers as h
-from reconciler.sandbox.permissions import APPS, METADATA, PERMISSION_KEYS
+from reconciler.sandbox.permissions import (
+    APPS,
+    CONTENTS,
+    ISSUES,
+    METADATA,
+    PERMISSION_KEYS,
+    PULL_REQUESTS,
+)
 
 _ORG = r"/orgs/(?P<org>[^/]+)"
 _REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
@@ -29,12 +39,26 @@ class Need:
 
 @dataclass(frozen=True, slots=True)
 class Route:
+    """One endpoint.
+
+    `needs` must all be held, unless one of the `alternatives` sets is held instead
+    (GitHub's "issues=write; pull_requests=write"). `auth` is "token" (tokens and
+    installation tokens), "jwt" (only a GitHub App's JWT) or "any".
+    """
+
     method: str
     pattern: re.Pattern[str]
     handler: h.Handler
     needs: tuple[Need, ...]
     app: str
     doc: str
+    auth: str = "token"
+    alternatives: tuple[tuple[Need, ...], ...] = ()
+
+    def accepted(self) -> str:
+        """The `X-Accepted-GitHub-Permissions` value: `,` joins a set, `; ` separates sets."""
+        sets = (self.needs, *self.alternatives)
+        return "; ".join(",".join(f"{n.key}={n.access}" for n in s) for s in sets)
 
 
 def _doc(app: str, kind: str, anchor: str) -> str:
@@ -142,12 +166,85 @@ def _other_routes() -> list[Route]:
             (),
             "",
             f"{rate_doc}#get-rate-limit-status-for-the-authenticated-user",
+            auth="any",
         ),
     ]
 
 
+def _app_routes() -> list[Route]:
+    doc = "https://docs.github.com/rest/apps/apps"
+    table: tuple[tuple[str, str, h.Handler, str], ...] = (
+        ("GET", r"/app/installations", apps.list_installations,
+         "list-installations-for-the-authenticated-app"),
+        ("POST", r"/app/installations/(?P<installation_id>[^/]+)/access_tokens",
+         apps.create_access_token, "create-an-installation-access-token-for-an-app"),
+        ("GET", _ORG + r"/installation", apps.org_installation,
+         "get-an-organization-installation-for-the-authenticated-app"),
+        ("GET", _REPO + r"/installation", apps.repo_installation,
+         "get-a-repository-installation-for-the-authenticated-app"),
+    )  # fmt: skip
+    return [
+        Route(method, re.compile(path + r"\Z"), handler, (), "", f"{doc}#{anchor}", auth="jwt")
+        for method, path, handler, anchor in table
+    ]
+
+
+def _repo_need(key: str, access: str) -> Need:
+    return _need("repo", key, access)
+
+
+def _content_routes() -> list[Route]:
+    read, write = (_repo_need(CONTENTS, "read"),), (_repo_need(CONTENTS, "write"),)
+    meta = (_repo_need(METADATA, "read"),)
+    docs = "https://docs.github.com/rest"
+    table: tuple[tuple[str, str, h.Handler, tuple[Need, ...], str], ...] = (
+        ("GET", r"/contents(?:/(?P<path>.*))?", contents.get_contents, read,
+         "repos/contents#get-repository-content"),
+        ("PUT", r"/contents/(?P<path>.+)", contents.put_contents, write,
+         "repos/contents#create-or-update-file-contents"),
+        ("GET", r"/branches/(?P<branch>.+)", contents.get_branch, meta,
+         "branches/branches#get-a-branch"),
+        ("GET", r"/git/ref/(?P<ref>.+)", contents.get_ref, read, "git/refs#get-a-reference"),
+        ("POST", r"/git/refs", contents.create_ref, write, "git/refs#create-a-reference"),
+    )  # fmt: skip
+    return [
+        Route(method, re.compile(_REPO + path + r"\Z"), handler, needs, "", f"{docs}/{anchor}")
+        for method, path, handler, needs, anchor in table
+    ]
+
+
+def _comment_routes() -> list[Route]:
+    doc = "https://docs.github.com/rest/issues/comments"
+    table: tuple[tuple[str, str, h.Handler, str, str], ...] = (
+        ("GET", r"/issues/(?P<number>[^/]+)/comments", comments.list_comments, "read",
+         "list-issue-comments"),
+        ("POST", r"/issues/(?P<number>[^/]+)/comments", comments.create_comment, "write",
+         "create-an-issue-comment"),
+        ("GET", r"/issues/comments/(?P<comment_id>[^/]+)", comments.get_comment, "read",
+         "get-an-issue-comment"),
+        ("PATCH", r"/issues/comments/(?P<comment_id>[^/]+)", comments.edit_comment, "write",
+         "update-an-issue-comment"),
+    )  # fmt: skip
+    return [
+        Route(
+            method,
+            re.compile(_REPO + path + r"\Z"),
+            handler,
+            (_repo_need(ISSUES, access),),
+            "",
+            f"{doc}#{anchor}",
+            alternatives=((_repo_need(PULL_REQUESTS, access),),),
+        )
+        for method, path, handler, access, anchor in table
+    ]
+
+
 ROUTES: tuple[Route, ...] = tuple(
-    [r for app in APPS for r in _secret_routes(app)] + _other_routes()
+    [r for app in APPS for r in _secret_routes(app)]
+    + _other_routes()
+    + _app_routes()
+    + _content_routes()
+    + _comment_routes()
 )
 
 

@@ -15,6 +15,9 @@
     tokens:
       t-readonly: {organization_dependabot_secrets: read, metadata: read}
 
+A repository entry may also carry `files` (per branch) and `issues` (with comments);
+`seed_content.py` documents those keys. GitHub Apps are not part of the format.
+
 A secret may also carry `created_at`/`updated_at` (`YYYY-MM-DDTHH:MM:SSZ`); dumps
 always do, so timestamps survive a round trip. Key pairs are not part of the format:
 each load makes new ones. Org secrets default to visibility `all`.
@@ -26,6 +29,12 @@ import base64
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from reconciler.sandbox.seed_content import (
+    ContentSeedError,
+    dump_content,
+    load_files,
+    load_issues,
+)
 from reconciler.sandbox.state import Org, Repo, Secret
 
 if TYPE_CHECKING:
@@ -95,8 +104,15 @@ def load_seed(sb: Sandbox, data: Mapping[str, Any]) -> None:
             secrets = _mapping(raw, f"orgs.{login}").get("secrets")
             _secrets(sb, world.org(login), secrets, f"orgs.{login}.secrets")
         for full_name, raw in _mapping(data.get("repos"), "repos").items():
-            secrets = _mapping(raw, f"repos.{full_name}").get("secrets")
-            _secrets(sb, world.scope(full_name), secrets, f"repos.{full_name}.secrets")
+            spec = _mapping(raw, f"repos.{full_name}")
+            target = world.scope(full_name)
+            assert isinstance(target, Repo)  # add_repo above made it
+            _secrets(sb, target, spec.get("secrets"), f"repos.{full_name}.secrets")
+            try:
+                load_files(world, target, spec.get("files"), f"repos.{full_name}.files")
+                load_issues(world, target, spec.get("issues"), f"repos.{full_name}.issues")
+            except ContentSeedError as e:
+                raise SeedError(str(e)) from e
         for token, permissions in _mapping(data.get("tokens"), "tokens").items():
             perms = _mapping(permissions, f"tokens.{token}")
             sb.add_token(token, {str(k): str(v) for k, v in perms.items()})
@@ -139,7 +155,9 @@ def dump_state(sb: Sandbox) -> dict[str, Any]:
             }
             for repo in ordered:
                 secrets = _scope_secrets(repo)
-                if secrets:
+                content = dump_content(repo)
+                if secrets or content:
                     repos[repo.full_name] = {"private": repo.private, "secrets": secrets}
+                    repos[repo.full_name].update(content)
     tokens = {t: p for t, p in sb.app.tokens().items() if t != sb.token}
     return {"orgs": orgs, "repos": repos, "tokens": tokens}

@@ -13,6 +13,7 @@ from reconciler.sandbox.config import SandboxConfig
 from reconciler.sandbox.faults import Fault
 from reconciler.sandbox.handler import Flight, SandboxHTTPServer
 from reconciler.sandbox.messages import Exchange, RequestRecord
+from reconciler.sandbox.population import Population
 from reconciler.sandbox.ratelimit import RateLimiter
 from reconciler.sandbox.seed import dump_state, load_seed
 from reconciler.sandbox.state import Org, SecretRecord, World, check_app
@@ -65,14 +66,20 @@ class Recorder:
             self._requests.clear()
 
 
-class Sandbox:
-    """A GitHub secrets API on 127.0.0.1, started by `with Sandbox(cfg) as sb:`."""
+class Sandbox(Population):
+    """A GitHub secrets API on 127.0.0.1, started by `with Sandbox(cfg) as sb:`.
+
+    Besides secrets it speaks GitHub App auth (JWTs, installations, installation
+    tokens), the contents API with branches, and issue comments; their Python API
+    (`add_app`, `put_file`, `file`, `add_issue`, `comments`, ...) is in `population.py`.
+    """
 
     def __init__(self, config: SandboxConfig | None = None, *, clock: Clock | None = None) -> None:
         self.config = config or SandboxConfig()
         self.world = World(
             clock or Clock(), selection_bumps_updated_at=self.config.selection_bumps_updated_at
         )
+        self.world.apps.token_ttl = self.config.installation_token_ttl
         self.app = SandboxApp(
             self.world, RateLimiter(self.config.rate_limit), self.config.admin_token
         )
@@ -129,6 +136,11 @@ class Sandbox:
     @property
     def token(self) -> str:
         return self.config.admin_token
+
+    @property
+    def clock(self) -> Clock:
+        """The clock stamping writes and judging JWT and installation-token expiry."""
+        return self.world.clock
 
     # -- organisations, repositories, tokens ----------------------------------------------
 

@@ -12,7 +12,7 @@ from typing import Any
 from reconciler.sandbox.state import Org, Repo, Secret
 
 
-def _node_id(kind: str, ident: int) -> str:
+def node_id(kind: str, ident: int | str) -> str:
     # GitHub's legacy global ids: base64 of "<len>:<Type><id>" (MDEwOlJlcG9zaXRvcnkxMjk2MjY5).
     text = f"{kind}{ident}"
     return base64.b64encode(f"{len(kind):03d}:{text}".encode()).decode()
@@ -43,7 +43,7 @@ def owner_body(api: str, web: str, org: Org) -> dict[str, Any]:
     return {
         "login": org.login,
         "id": org.id,
-        "node_id": _node_id("Organization", org.id),
+        "node_id": node_id("Organization", org.id),
         "avatar_url": f"{web}/avatars/{org.login}",
         "gravatar_id": "",
         "url": url,
@@ -106,7 +106,7 @@ def minimal_repo_body(api: str, web: str, repo: Repo) -> dict[str, Any]:
     url = f"{api}/repos/{repo.full_name}"
     body: dict[str, Any] = {
         "id": repo.id,
-        "node_id": _node_id("Repository", repo.id),
+        "node_id": node_id("Repository", repo.id),
         "name": repo.name,
         "full_name": repo.full_name,
         "owner": owner_body(api, web, repo.org),

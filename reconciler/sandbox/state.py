@@ -13,8 +13,11 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from reconciler.sandbox.apps import AppRegistry
 from reconciler.sandbox.clock import Clock
 from reconciler.sandbox.errors import DOCS, ApiError, invalid, not_found
+from reconciler.sandbox.gitdata import RepoGit
+from reconciler.sandbox.issues import Issue
 from reconciler.sandbox.keys import KeyPair
 from reconciler.sandbox.permissions import APPS
 
@@ -22,6 +25,7 @@ VISIBILITIES = ("all", "private", "selected")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _FIRST_REPO_ID = 1296269  # the docs' Hello-World id, so ids look familiar
 _FIRST_ORG_ID = 9919
+_FIRST_COMMENT_ID = 1_000_001
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +59,12 @@ class Repo:
     created_at: str
     secrets: dict[str, dict[str, Secret]] = field(default_factory=lambda: {a: {} for a in APPS})
     keys: dict[str, KeyPair] = field(default_factory=lambda: {a: KeyPair() for a in APPS})
+    git: RepoGit = field(default_factory=RepoGit)
+    issues: dict[int, Issue] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.git.branches:
+            self.git = RepoGit.initial(f"{self.id}", self.created_at)
 
     @property
     def full_name(self) -> str:
@@ -104,6 +114,18 @@ class World:
         self.orgs: dict[str, Org] = {}
         self._next_repo_id = _FIRST_REPO_ID
         self._next_org_id = _FIRST_ORG_ID
+        self._next_comment_id = _FIRST_COMMENT_ID
+        self.apps = AppRegistry()
+
+    def next_comment_id(self) -> int:
+        with self.lock:
+            self._next_comment_id += 1
+            return self._next_comment_id - 1
+
+    def observe_comment_id(self, comment_id: int) -> None:
+        """Never hand out `comment_id` again (a restored comment)."""
+        with self.lock:
+            self._next_comment_id = max(self._next_comment_id, comment_id + 1)
 
     # -- organisations and repositories ---------------------------------------------------
 
