@@ -117,56 +117,53 @@ def _read(file: str, *, named: bool, problems: list[Problem]) -> FileManifest | 
     if text is None or (doc is None and found):
         return FileManifest.empty(file)
     manifest = read_manifest(file, doc)
-    problems.extend(manifest.problems)
+    # A YAML value that could not be read is None now; its schema errors would be noise.
+    unreadable = {(p.location, p.path) for p in found}
+    problems.extend(p for p in manifest.problems if (p.location, p.path) not in unreadable)
     return manifest
 
 
 def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredState:
-    groups: dict[tuple[Scope, App], list[DesiredGroup]] = {}
-    secrets: dict[tuple[Scope, App, str], DesiredSecret] = {}
+    firsts: dict[tuple[Scope, App], DesiredGroup] = {}
+    members: dict[tuple[Scope, App], dict[str, DesiredSecret]] = {}
     allow_env: list[str] = []
     for manifest in manifests:
         allow_env.extend(manifest.allow_env)
         for group in manifest.groups:
-            earlier = groups.setdefault((group.scope, group.app), [])
-            if earlier and earlier[0].prune != group.prune:
-                first = earlier[0]
+            key = (group.scope, group.app)
+            first = firsts.setdefault(key, group)
+            if first.prune != group.prune:
                 problems.append(
                     Problem(
-                        manifest.prune_locations.get((group.scope, group.app), group.location),
-                        manifest.group_paths[(group.scope, group.app)],
+                        manifest.prune_locations.get(key, group.location),
+                        manifest.group_paths[key],
                         f"prune is {_bool(group.prune)} here but {_bool(first.prune)} for the "
                         f"same group at {first.location} (omitted means false)",
                         hint="every file that lists this group must agree on prune",
                     )
                 )
-            earlier.append(group)
+            secrets = members.setdefault(key, {})
             for secret in group.secrets:
-                key = (secret.scope, secret.app, secret.name)
-                if key in secrets:
+                if secret.name in secrets:
                     problems.append(
                         Problem(
                             secret.location,
                             manifest.secret_paths[secret.location],
                             f"secret {secret.name} of {secret.app} in {secret.scope} is already "
-                            f"defined at {secrets[key].location}",
+                            f"defined at {secrets[secret.name].location}",
                             hint="define each secret once; names are case-insensitive",
                         )
                     )
                 else:
-                    secrets[key] = secret
+                    secrets[secret.name] = secret
     merged: list[DesiredGroup] = []
-    for (scope, app), parts in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1])):
-        members = sorted(
-            (s for (sc, ap, _), s in secrets.items() if sc == scope and ap == app),
-            key=lambda s: s.name,
-        )
-        first = parts[0]
-        merged.append(DesiredGroup(first.scope, app, first.prune, tuple(members), first.location))
+    for key in sorted(firsts):
+        first = firsts[key]
+        ordered = tuple(sorted(members[key].values(), key=lambda s: s.name))
+        merged.append(DesiredGroup(first.scope, first.app, first.prune, ordered, first.location))
         problems.extend(_limit_problem(merged[-1], manifests))
     settings = Settings(allow_env=tuple(dict.fromkeys(allow_env)))
-    files = tuple(m.file for m in manifests)
-    return DesiredState(tuple(merged), settings, files)
+    return DesiredState(tuple(merged), settings, tuple(m.file for m in manifests))
 
 
 def _bool(value: bool) -> str:

@@ -203,7 +203,7 @@ class _Reader:
 
     def read_visibility(self, spec: LocMap, path: list[PathItem]) -> Visibility | None:
         raw = spec.get("visibility", Visibility.PRIVATE.value)
-        if raw not in set(Visibility):
+        if not isinstance(raw, str) or raw not in {v.value for v in Visibility}:
             return None  # reported by the schema
         visibility = Visibility(raw)
         if "repositories" in spec and visibility is not Visibility.SELECTED:

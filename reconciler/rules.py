@@ -126,6 +126,8 @@ def _kind(instance: object) -> str:
         return "a list"
     if isinstance(instance, dict):
         return "a mapping"
+    if isinstance(instance, bytes):
+        return "binary data"
     return "a YAML " + type(instance).__name__
 
 
@@ -182,8 +184,9 @@ def _translate(error: ValidationError, doc: object, file: str) -> Iterator[Probl
             message = f"unsupported manifest version {_short(error.instance)}"
             yield Problem(where, jpath, message, "this reconciler reads version: 1")
         else:
-            near = suggest(error.instance, allowed.split(", ")) if allowed else ""
-            near = near if isinstance(error.instance, str) else ""
+            near = ""
+            if isinstance(error.instance, str) and keyword == "enum":
+                near = suggest(error.instance, [str(v) for v in error.validator_value])
             message = f"{_short(error.instance)} is not one of {allowed}{near}"
             yield Problem(where, jpath, message)
     elif keyword == "oneOf":

@@ -95,6 +95,10 @@ class _Loader(yaml.SafeLoader):
     """Safe YAML, composed to nodes only: `_Builder` turns nodes into located values."""
 
 
+def _short_tag(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
+
+
 def _loc(file: str, node: Node) -> Location:
     mark = node.start_mark
     return Location(file, mark.line + 1, mark.column + 1)
@@ -138,7 +142,7 @@ class _Builder:
 
     def mapping(self, node: MappingNode, path: list[PathItem]) -> LocMap | None:
         if node.tag != MAP_TAG:
-            self.problem(node, path, f"unsupported YAML tag {node.tag}")
+            self.problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}")
             return None
         out = LocMap(_loc(self.file, node))
         merged: list[tuple[Node, Node]] = []
@@ -192,7 +196,7 @@ class _Builder:
 
     def sequence(self, node: SequenceNode, path: list[PathItem]) -> LocList | None:
         if node.tag != SEQ_TAG:
-            self.problem(node, path, f"unsupported YAML tag {node.tag}")
+            self.problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}")
             return None
         out = LocList(_loc(self.file, node))
         for i, item in enumerate(node.value):
@@ -203,9 +207,11 @@ class _Builder:
     def scalar(self, node: Node, path: list[PathItem]) -> Any:
         try:
             return self.loader.construct_object(node, deep=True)
-        except yaml.YAMLError:
-            # e.g. `!!int abc` or an unknown tag; the message names the tag, never the text.
-            self.problem(node, path, f"cannot read this YAML value ({node.tag})")
+        except Exception:
+            # An explicit tag that does not fit (`!!int abc`, `!!bool maybe`) or an unknown
+            # one: PyYAML's constructors raise whatever int(), dict lookups, ... raise, so
+            # anything here means "bad value". The message names the tag, never the text.
+            self.problem(node, path, f"cannot read this YAML value as {_short_tag(node.tag)}")
             return None
 
 

@@ -174,7 +174,8 @@ def test_every_fixture_is_asserted() -> None:
 
 def test_examples_validate_cleanly() -> None:
     result = load_manifests(["examples/"])
-    assert result.skipped == ()
+    # Workflows beside the manifests (examples/workflows/) are skipped, not errors.
+    assert all(f.startswith("examples/workflows/") for f in result.skipped)
     assert result.desired.files == ("examples/octo-org.yaml", "examples/repos.yaml")
     assert result.desired.settings.allow_env == ("AZ_*",)
 

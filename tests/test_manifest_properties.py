@@ -29,9 +29,7 @@ from reconciler.model import (
 from reconciler.sources import EnvSource, FileSource, SealedSource, Source, env_name_allowed
 
 HERE = Location("generated.yaml", 1, 1)
-PROPERTY = settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 org_names = st.from_regex(r"[A-Za-z0-9]{1,6}(-[A-Za-z0-9]{1,4}){0,2}", fullmatch=True)
 # Includes names YAML 1.1 would misread unquoted: on, no, true, 123, 1e5, null, ...
@@ -131,6 +129,9 @@ def test_dump_then_load_gives_the_same_desired_state(desired: DesiredState) -> N
     assert normalise(load_text(text)) == normalise(desired)
 
 
+YAML_SNIPPETS = [b":", b"-", b"{", b"[", b"\t", b"&a", b"*a", b"\n  ", b"!!int ", b"<<: ", b"\xff"]
+
+
 def _loads_or_manifest_error(data: str | bytes) -> None:
     try:
         load_text(data)
@@ -155,7 +156,11 @@ def test_mangled_bytes_fail_only_with_manifest_error(desired: DesiredState, data
         elif action == "delete":
             del raw[i]
         elif action == "insert":
-            raw[i:i] = data.draw(st.sampled_from([b":", b"-", b"{", b"[", b"\t", b"&a", b"*a", b"\n  ", b"!!int ", b"<<: "]))
+            raw[i:i] = data.draw(
+                st.sampled_from(
+                    [b":", b"-", b"{", b"[", b"\t", b"&a", b"*a", b"\n  ", b"!!int ", b"<<: "]
+                )
+            )
         else:
             del raw[i:]
     _loads_or_manifest_error(bytes(raw))
@@ -219,7 +224,9 @@ NAME_RULES = [
 name_like = st.one_of(
     st.text(max_size=45),
     st.from_regex(r"[A-Za-z0-9._/-]{0,45}", fullmatch=True),
-    st.from_regex(r"[A-Za-z0-9]{1,40}(-[A-Za-z0-9]{1,3})*(/[A-Za-z0-9._-]{0,102})?", fullmatch=True),
+    st.from_regex(
+        r"[A-Za-z0-9]{1,40}(-[A-Za-z0-9]{1,3})*(/[A-Za-z0-9._-]{0,102})?", fullmatch=True
+    ),
     st.from_regex(r"([Gg][Ii][Tt][Hh][Uu][Bb]_)?[A-Za-z0-9_]{0,8}", fullmatch=True),
     st.sampled_from([".", "..", "a/.", "a/..", "a/...", "-a", "a-", "a--b", "_x", "9x"]),
 )
