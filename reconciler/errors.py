@@ -78,6 +78,7 @@ class SourceError(ReconcilerError):
 
     def __init__(self, location: Location | None, message: str, *, hint: str | None = None):
         self.location = location
+        self.detail = message  # without the location, for callers that place it themselves
         super().__init__(f"{location}  {message}" if location else message, hint=hint)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from reconciler.errors import ManifestError, Problem, SourceError
 from reconciler.manifest_dump import dump_manifest
-from reconciler.manifest_read import FileManifest, read_manifest, source_error_message
+from reconciler.manifest_read import FileManifest, read_manifest
 from reconciler.model import (
     App,
     DesiredGroup,
@@ -233,4 +233,4 @@ def _source_problem(secret: DesiredSecret, error: SourceError) -> Problem:
     field = "env" if isinstance(secret.source, EnvSource) else "file"
     path = f"{kind}.{secret.scope.name}.{secret.app}.secrets.{secret.name}.value.{field}"
     location: Location | None = error.location or secret.location
-    return Problem(location, path, source_error_message(error), error.hint)
+    return Problem(location, path, error.detail, error.hint)

@@ -58,14 +58,6 @@ class FileManifest:
         return cls(file)
 
 
-def source_error_message(error: SourceError) -> str:
-    """The message of a SourceError without the location prefix it adds for itself."""
-    prefix = f"{error.location}  "
-    if error.location is not None and error.message.startswith(prefix):
-        return error.message[len(prefix) :]
-    return error.message
-
-
 def read_manifest(file: str, doc: object) -> FileManifest:
     reader = _Reader(file)
     problems = schema_problems(doc, file)
@@ -272,7 +264,7 @@ class _Reader:
             try:
                 confined_path(source)
             except SourceError as e:
-                self.problem(where, here, source_error_message(e), e.hint)
+                self.problem(where, here, e.detail, e.hint)
                 return None
             return source
         key_id = value.get("key_id")

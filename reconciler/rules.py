@@ -19,8 +19,8 @@ from importlib import resources
 from typing import Any
 
 # No stubs for jsonschema in the venv (types-jsonschema is not a dependency yet).
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
-from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
 
 from reconciler.errors import Problem
 from reconciler.model import App, Location

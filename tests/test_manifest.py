@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import pytest
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+from jsonschema import Draft202012Validator
 
 from reconciler import rules
 from reconciler.errors import ManifestError
