@@ -3,7 +3,9 @@
 Everything that can fail without touching GitHub (value sources, public keys, sealed
 key ids) is settled before the first write, so a bad source never leaves a half-applied
 scope. A failed write does not stop independent writes; deletes in a scope where an
-earlier write failed are skipped, so a renamed secret never goes missing.
+earlier write failed are skipped, so a renamed secret never goes missing. A rate limit
+is not independent: every write shares the token's budget, and GitHub may ban clients
+that keep sending while limited, so the writes after one are skipped.
 """
 
 from __future__ import annotations
@@ -11,12 +13,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from reconciler.crypto import seal
-from reconciler.errors import ReconcilerError, SourceError
+from reconciler.errors import RateLimitError, ReconcilerError, SourceError
 from reconciler.github import GitHubClient, PublicKey
 from reconciler.model import App, DesiredSecret, LiveState, Scope, ScopeKind, Visibility
 from reconciler.plan import Action, Change, Plan
@@ -41,7 +43,7 @@ class Result:
 
 @dataclass(frozen=True, slots=True)
 class ApplyOptions:
-    environ: Mapping[str, str]
+    environ: Mapping[str, str] = field(repr=False)  # holds the values: never in a repr
     allow_env: tuple[str, ...] = ()
     write_delay: float = 1.0
 
@@ -102,11 +104,14 @@ def apply_plan(
 
     results: list[Result] = []
     failed_groups: set[tuple[Scope, App]] = set()
+    rate_limited = False
     first_write = True
     for change in plan.actionable:
         group = (change.scope, change.app)
         if should_stop():
             result = Result(change, Outcome.SKIPPED, "interrupted before this write")
+        elif rate_limited:
+            result = Result(change, Outcome.SKIPPED, "not attempted: the token is rate limited")
         elif change.action is Action.DELETE and group in failed_groups:
             result = Result(
                 change, Outcome.SKIPPED, "an earlier write in this scope failed; not deleting"
@@ -121,6 +126,8 @@ def apply_plan(
                 result = Result(change, Outcome.DONE, requests=client.counters.writes - before)
             except ReconcilerError as e:
                 failed_groups.add(group)
+                if isinstance(e, RateLimitError):
+                    rate_limited = True
                 result = Result(
                     change, Outcome.FAILED, e.message, requests=client.counters.writes - before
                 )

@@ -205,6 +205,13 @@ class GitHubClient:
                     log.warning("rate limited on %s %s; waiting %.1fs", method, path, wait)
                     self._sleep(wait)
                     continue
+                # Still limited after every retry: say so, not "permission denied" (a 403).
+                raise RateLimitError(
+                    info,
+                    f"rate limited; still limited after {attempt + 1} attempts",
+                    github_message=_message(resp),
+                    hint="re-run later; re-running is safe",
+                )
             elif resp.status_code >= 500 and attempt < self._config.max_retries:
                 attempt += 1
                 self._backoff(attempt, f"{method} {path}: HTTP {resp.status_code}")
