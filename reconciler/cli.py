@@ -489,6 +489,33 @@ def _workflow_command(p: Problem) -> str:
     return f"::error file={esc_prop(loc.file)},line={loc.line},col={loc.col}::{esc(message)}"
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at emit time, so a replaced stream (tests, embedding
+    applications) never receives records after it was closed."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass
+
+
+def _configure_logging(level: int) -> None:
+    """Only the `reconciler` logger: the CLI never reconfigures an embedding program's root."""
+    for handler in list(log.handlers):
+        if isinstance(handler, _StderrHandler):
+            log.removeHandler(handler)
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(level)
+
+
 def main(
     argv: Sequence[str] | None = None,
     environ: Mapping[str, str] | None = None,

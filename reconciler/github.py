@@ -83,6 +83,7 @@ class Counters:
 
 _WRITE_METHODS = frozenset({"PUT", "DELETE", "POST", "PATCH"})
 _LINK_NEXT = re.compile(r'<([^>]+)>;\s*rel="next"')
+_LINK_LAST = re.compile(r'[?&]page=(\d+)[^>]*>;\s*rel="last"')
 
 
 def normalise_api_url(url: str) -> str:
@@ -345,18 +346,16 @@ class GitHubClient:
 
     # -- repositories --------------------------------------------------------------------------
 
-    def org_repositories(self, org: str) -> Iterator[dict[str, Any]]:
-        """Pages of `GET /orgs/{org}/repos`, lazily, so callers can stop early."""
-        return self._pages(f"/orgs/{quote(org)}/repos")
-
-    def _pages(self, path: str) -> Iterator[dict[str, Any]]:
-        resp = self.request("GET", path, params={"per_page": 100, "type": "all"})
-        while True:
-            yield {"items": resp.json(), "link": resp.headers.get("Link", "")}
-            match = _LINK_NEXT.search(resp.headers.get("Link", ""))
-            if not match:
-                return
-            resp = self.request("GET", path, url=match.group(1))
+    def org_repository_page(self, org: str, page: int) -> tuple[list[dict[str, Any]], int]:
+        """One page (100 per page) of `GET /orgs/{org}/repos`, and the number of the last
+        page according to its `Link: rel="last"` (the page itself when there is none)."""
+        resp = self.request(
+            "GET",
+            f"/orgs/{quote(org)}/repos",
+            params={"per_page": 100, "type": "all", "page": page},
+        )
+        last = _LINK_LAST.search(resp.headers.get("Link", ""))
+        return list(resp.json()), int(last.group(1)) if last else page
 
     def get_repository(self, full_name: str) -> dict[str, Any] | None:
         """The repository, or None if it does not exist (or the token cannot see it)."""

@@ -6,7 +6,6 @@ LiveState is identical whatever the interleaving.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,7 +31,6 @@ from reconciler.sources import SealedSource
 T = TypeVar("T")
 R = TypeVar("R")
 
-_LAST_PAGE = re.compile(r'[?&]page=(\d+)[^>]*>;\s*rel="last"')
 # Below this many names in one org, per-repository GETs are never worse than a listing.
 _DIRECT_LOOKUP_MAX = 2
 
@@ -71,37 +69,40 @@ def resolve_repositories(
     """lower-cased `owner/repo` -> id for every referenced repository, with the fewest requests.
 
     Per owner: with few names, one GET each; otherwise the first page of the org listing tells
-    how many pages there are (its `rel="last"` link), and we either read the remaining pages or
-    GET the names still missing, whichever is fewer. Every unknown repository is reported at once.
+    how many pages there are (its `rel="last"` link), and we either read the remaining pages (all
+    owners' pages concurrently) or GET the names still missing, whichever is fewer. Every
+    unknown repository is reported at once.
     """
     wanted: dict[str, set[str]] = defaultdict(set)
     for ref in refs:
         owner, name = ref.full_name.lower().split("/", 1)
         wanted[owner].add(name)
 
-    def from_listing(owner: str) -> dict[str, int]:
-        names = wanted[owner]
-        found: dict[str, int] = {}
-        if len(names) <= _DIRECT_LOOKUP_MAX:
-            return found
-        pages = client.org_repositories(owner)
-        first = next(pages, None)
-        if first is None:
-            return found
-        _collect(first["items"], owner, names, found)
-        last = _LAST_PAGE.search(first["link"])
-        remaining_pages = int(last.group(1)) - 1 if last else 0
-        if len(names) - len(found) >= remaining_pages:
-            for page in pages:
-                _collect(page["items"], owner, names, found)
-                if len(found) == len(names):
-                    break
-        return found
-
     owners = sorted(wanted)
     ids: dict[str, int] = {}
-    for owner, found in zip(owners, _map(pool, from_listing, owners), strict=True):
-        ids.update({f"{owner}/{name}": repo_id for name, repo_id in found.items()})
+
+    def record(owner: str, items: list[dict[str, Any]]) -> None:
+        for item in items:
+            name = str(item["name"]).lower()
+            if name in wanted[owner] and str(item["owner"]["login"]).lower() == owner:
+                ids[f"{owner}/{name}"] = int(item["id"])
+
+    listed = [o for o in owners if len(wanted[o]) > _DIRECT_LOOKUP_MAX]
+    rest_pages: list[tuple[str, int]] = []
+    for owner, (items, last) in zip(
+        listed, _map(pool, lambda o: client.org_repository_page(o, 1), listed), strict=True
+    ):
+        record(owner, items)
+        missing = sum(1 for n in wanted[owner] if f"{owner}/{n}" not in ids)
+        # Read the remaining pages only when that is fewer requests than one GET per name.
+        if missing and last - 1 <= missing:
+            rest_pages += [(owner, page) for page in range(2, last + 1)]
+    for (owner, _), (items, _) in zip(
+        rest_pages,
+        _map(pool, lambda job: client.org_repository_page(job[0], job[1]), rest_pages),
+        strict=True,
+    ):
+        record(owner, items)
     lookups = sorted(
         f"{owner}/{name}"
         for owner in owners
@@ -127,15 +128,6 @@ def resolve_repositories(
             ]
         )
     return ids
-
-
-def _collect(
-    items: list[dict[str, Any]], owner: str, names: set[str], found: dict[str, int]
-) -> None:
-    for item in items:
-        name = str(item["name"]).lower()
-        if name in names and str(item["owner"]["login"]).lower() == owner:
-            found[name] = int(item["id"])
 
 
 def _live_secret(item: dict[str, Any], selected: frozenset[str] | None) -> LiveSecret:

@@ -33,6 +33,9 @@ class ScopeKind(StrEnum):
     REPO = "repo"
 
 
+_KIND_ORDER = {kind: i for i, kind in enumerate(ScopeKind)}
+
+
 @dataclass(frozen=True, slots=True)
 class Location:
     """Where something was written: 1-based line and column in a manifest file."""
@@ -58,7 +61,7 @@ class Scope:
 
     @property
     def key(self) -> tuple[int, str]:
-        return (list(ScopeKind).index(self.kind), self.name.lower())
+        return (_KIND_ORDER[self.kind], self.name.lower())
 
     @property
     def org(self) -> str:
@@ -156,9 +159,14 @@ class LiveState:
     groups: tuple[LiveGroup, ...]
     repo_ids: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     requests: int = 0
+    _index: Mapping[tuple[Scope, App], LiveGroup] = field(
+        init=False, repr=False, compare=False, default_factory=lambda: MappingProxyType({})
+    )
+
+    def __post_init__(self) -> None:
+        # Derived once: diff looks a group up per desired group.
+        index = MappingProxyType({(g.scope, g.app): g for g in self.groups})
+        object.__setattr__(self, "_index", index)
 
     def group(self, scope: Scope, app: App) -> LiveGroup:
-        for g in self.groups:
-            if g.scope == scope and g.app == app:
-                return g
-        return LiveGroup(scope, app, ())
+        return self._index.get((scope, app)) or LiveGroup(scope, app, ())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from reconciler.sandbox import bodies
@@ -20,6 +20,8 @@ from reconciler.sandbox.shapes import (
     secret_body,
 )
 from reconciler.sandbox.state import Org, Repo, Scope, World
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +61,13 @@ def paged(ctx: Context, key: str, items: Sequence[Any], total: int | None = None
     return Reply(200, body, (("Link", link),) if link else ())
 
 
-def list_of(ctx: Context, items: Sequence[Any]) -> Reply:
+def list_of(
+    ctx: Context, items: Sequence[T], render: Callable[[T], Any] = lambda item: item
+) -> Reply:
+    """One page of a bare-array listing; only the page's items are rendered."""
     page = Page.from_query(ctx.request.query)
     link = link_header(ctx.web + ctx.request.path, ctx.request.query, page, len(items))
-    return Reply(200, page.slice(items), (("Link", link),) if link else ())
+    return Reply(200, [render(i) for i in page.slice(items)], (("Link", link),) if link else ())
 
 
 # -- secrets, both scopes -----------------------------------------------------------------
@@ -168,7 +173,7 @@ def list_org_repos(ctx: Context) -> Reply:
     else:
         # created/updated/pushed all follow creation order here; newest first by default.
         repos.sort(key=lambda r: r.id, reverse=query.get("direction", "desc") == "desc")
-    return list_of(ctx, [minimal_repo_body(ctx.api, ctx.web, r) for r in repos])
+    return list_of(ctx, repos, lambda r: minimal_repo_body(ctx.api, ctx.web, r))
 
 
 def get_repo(ctx: Context) -> Reply:

@@ -78,9 +78,10 @@ class Org:
     repos: dict[str, Repo] = field(default_factory=dict)
     secrets: dict[str, dict[str, Secret]] = field(default_factory=lambda: {a: {} for a in APPS})
     keys: dict[str, KeyPair] = field(default_factory=lambda: {a: KeyPair() for a in APPS})
+    by_id: dict[int, Repo] = field(default_factory=dict)  # kept with `repos` by add_repo
 
     def repo_by_id(self, repo_id: int) -> Repo | None:
-        return next((r for r in self.repos.values() if r.id == repo_id), None)
+        return self.by_id.get(repo_id)
 
 
 Scope = Org | Repo
@@ -157,6 +158,7 @@ class World:
             repo = Repo(repo_id, org, name, private, self.clock.peek())
             self._next_repo_id = max(self._next_repo_id, repo_id + 1)
             org.repos[name.lower()] = repo
+            org.by_id[repo.id] = repo
             return repo
 
     def org(self, login: str) -> Org:
