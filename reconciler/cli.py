@@ -3,52 +3,26 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
-import signal
 import sys
-import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn, TextIO
 
-from reconciler import __version__
+from reconciler import __version__, commands
 from reconciler.errors import (
     ExitStatus,
     ManifestError,
-    PlanMismatchError,
     Problem,
     ReconcilerError,
     SandboxError,
-    UnsafePlanError,
     UsageError,
 )
-from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
-from reconciler.github import DEFAULT_API_URL, ClientConfig, GitHubClient
-from reconciler.live import read_live
-from reconciler.manifest import check_values, load_manifests
-from reconciler.model import DesiredState
-from reconciler.plan import (
-    PLAN_FORMAT,
-    Plan,
-    Thresholds,
-    ValuePolicy,
-    diff,
-    explain_mismatch,
-    stale_sealed_values,
-    unsafe_reasons,
-)
-from reconciler.render import (
-    render_json,
-    render_markdown,
-    render_results_markdown,
-    render_results_text,
-    render_text,
-    result_line,
-    results_document,
-)
+from reconciler.github import DEFAULT_API_URL
+from reconciler.ledger_store import DEFAULT_LEDGER_PATH
+from reconciler.manifest import load_manifests
+from reconciler.model import App, DriftPolicy
+from reconciler.plan import ValuePolicy
 
 log = logging.getLogger("reconciler")
 
@@ -82,7 +56,7 @@ def _build_parser() -> argparse.ArgumentParser:
             help="also allow env variables matching PATTERN as value sources",
         )
 
-    def remote(p: argparse.ArgumentParser) -> None:
+    def connection(p: argparse.ArgumentParser) -> None:
         p.add_argument(
             "--api-url",
             help=f"REST API base URL (default: $GITHUB_API_URL or {DEFAULT_API_URL}; "
@@ -90,6 +64,30 @@ def _build_parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--api-version", help="send this X-GitHub-Api-Version on every request")
         p.add_argument("--concurrency", type=_positive_int, default=8, help="reads in flight")
+        p.add_argument(
+            "--max-wait",
+            type=_seconds,
+            default=120.0,
+            help="longest rate-limit wait in seconds before giving up",
+        )
+
+    def ledger(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--ledger",
+            metavar="LOCATION",
+            help=f"the value ledger: a file (default: $RECONCILER_LEDGER or {DEFAULT_LEDGER_PATH})"
+            " or github:OWNER/REPO[@BRANCH]:PATH",
+        )
+
+    def remote(p: argparse.ArgumentParser) -> None:
+        connection(p)
+        ledger(p)
+        p.add_argument("--no-ledger", action="store_true", help="neither read nor write a ledger")
+        p.add_argument(
+            "--drift",
+            choices=[d.value for d in DriftPolicy],
+            help="override the manifest's drift policy (default overwrite)",
+        )
         p.add_argument(
             "--values",
             choices=[v.value for v in ValuePolicy],
@@ -104,12 +102,6 @@ def _build_parser() -> argparse.ArgumentParser:
             action="store_true",
             help="exit 2 when changes are present (plan) or were made (apply)",
         )
-        p.add_argument(
-            "--max-wait",
-            type=_seconds,
-            default=120.0,
-            help="longest rate-limit wait in seconds before giving up",
-        )
 
     p_validate = sub.add_parser("validate", parents=[common], help="check manifests offline")
     manifests(p_validate)
@@ -123,6 +115,13 @@ def _build_parser() -> argparse.ArgumentParser:
     manifests(p_plan)
     remote(p_plan)
     p_plan.add_argument("--out", metavar="FILE", help="write the plan (JSON, no values) here")
+    p_plan.add_argument(
+        "--comment",
+        action="store_true",
+        help="post the markdown plan as one pull-request comment, updated on re-runs "
+        "(GitHub Actions pull_request events)",
+    )
+    p_plan.add_argument("--pr", metavar="OWNER/REPO#N", help="the pull request to comment on")
 
     p_apply = sub.add_parser(
         "apply", parents=[common], help="converge GitHub to the manifest (or a saved plan)"
@@ -145,6 +144,39 @@ def _build_parser() -> argparse.ArgumentParser:
         type=int,
         default=10,
         help="the delete threshold applies to scopes with at least this many secrets",
+    )
+
+    p_ledger = sub.add_parser("ledger", parents=[common], help="inspect or edit the value ledger")
+    ledger_sub = p_ledger.add_subparsers(dest="ledger_command", required=True, parser_class=_Parser)
+    for name, text in (("show", "list the ledger's entries"), ("forget", "drop entries")):
+        p = ledger_sub.add_parser(name, parents=[common], help=text)
+        connection(p)
+        ledger(p)
+        if name == "forget":
+            p.add_argument("names", nargs="+", metavar="NAME", help="secret names (any scope)")
+
+    p_import = sub.add_parser(
+        "import", parents=[common], help="write a manifest of the secrets that exist now"
+    )
+    connection(p_import)
+    p_import.add_argument("--org", action="append", default=[], help="organization to import")
+    p_import.add_argument(
+        "--repo", action="append", default=[], metavar="OWNER/REPO", help="repository to import"
+    )
+    p_import.add_argument(
+        "--app", action="append", choices=[a.value for a in App], help="apps (default: all)"
+    )
+    p_import.add_argument("--out", metavar="FILE", help="write the manifest here, not stdout")
+
+    p_seal = sub.add_parser(
+        "seal", parents=[common], help="seal a value from stdin for a `sealed` source"
+    )
+    connection(p_seal)
+    p_seal.add_argument("--org", help="organization whose public key seals the value")
+    p_seal.add_argument("--repo", metavar="OWNER/REPO", help="repository whose key seals it")
+    p_seal.add_argument("--app", required=True, choices=[a.value for a in App])
+    p_seal.add_argument(
+        "--strip", action="store_true", help="drop trailing newlines from the value"
     )
 
     p_sandbox = sub.add_parser(
@@ -180,226 +212,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-# -- commands ----------------------------------------------------------------------------------
-
-
-def _load(args: argparse.Namespace, environ: Mapping[str, str]) -> DesiredState:
-    result = load_manifests(args.paths, extra_allow_env=tuple(args.allow_env))
-    for skipped in result.skipped:
-        log.info("skipped %s: not a manifest (no top-level `version` key)", skipped)
-    return result.desired
-
-
-def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
-    result = load_manifests(args.paths, extra_allow_env=tuple(args.allow_env))
-    if args.resolve_values:
-        problems = check_values(result.desired, environ, tuple(args.allow_env))
-        if problems:
-            raise ManifestError(problems)
-    desired = result.desired
-    skipped = f"; skipped {len(result.skipped)} non-manifest files" if result.skipped else ""
-    out.write(
-        f"OK: {len(desired.files)} manifest files, {len(desired.groups)} scope/app groups, "
-        f"{len(desired.secrets())} secrets{skipped}.\n"
-    )
-    return ExitStatus.OK
-
-
-def _client(args: argparse.Namespace, environ: Mapping[str, str]) -> GitHubClient:
-    token = environ.get("GITHUB_TOKEN") or environ.get("GH_TOKEN") or ""
-    if not token:
-        raise UsageError(
-            "no GitHub token: set GITHUB_TOKEN or GH_TOKEN",
-            hint="in Actions: env: GITHUB_TOKEN: ${{ secrets.RECONCILER_TOKEN }}",
-        )
-    api_url = args.api_url or environ.get("GITHUB_API_URL") or DEFAULT_API_URL
-    return GitHubClient(
-        ClientConfig(
-            api_url=api_url,
-            token=token,
-            api_version=args.api_version,
-            max_wait=args.max_wait,
-            pool_size=max(16, args.concurrency * 2),
-        )
-    )
-
-
-def _make_plan(
-    desired: DesiredState, client: GitHubClient, args: argparse.Namespace
-) -> tuple[Plan, Any, Any]:
-    live, keys = read_live(desired, client, concurrency=args.concurrency)
-    stale = stale_sealed_values(desired.secrets(), keys)
-    if stale:
-        raise ManifestError(stale)
-    plan = diff(desired.groups, live, ValuePolicy(args.values), reads=live.requests)
-    return plan, live, keys
-
-
-def _emit_plan(plan: Plan, args: argparse.Namespace, environ: Mapping[str, str], out: TextIO):  # type: ignore[no-untyped-def]
-    if args.format == "json":
-        out.write(render_json(plan.document()))
-    elif args.format == "markdown":
-        out.write(render_markdown(plan))
-    else:
-        out.write(render_text(plan, colour=_colour(out, environ)))
-    _append_step_summary(environ, render_markdown(plan))
-
-
-def _colour(out: TextIO, environ: Mapping[str, str]) -> bool:
-    return "NO_COLOR" not in environ and hasattr(out, "isatty") and out.isatty()
-
-
-def _append_step_summary(environ: Mapping[str, str], markdown: str) -> None:
-    path = environ.get("GITHUB_STEP_SUMMARY")
-    if path:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(markdown + "\n")
-
-
-def cmd_plan(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
-    desired = _load(args, environ)
-    client = _client(args, environ)
-    try:
-        plan, _, _ = _make_plan(desired, client, args)
-    finally:
-        client.close()
-    _emit_plan(plan, args, environ, out)
-    if args.out:
-        doc = plan.document()
-        doc["manifests"] = list(args.paths)
-        doc["allow_env"] = list(args.allow_env)
-        Path(args.out).write_text(render_json(doc), encoding="utf-8")
-    return ExitStatus.CHANGES if args.detailed_exitcode and plan.has_changes else ExitStatus.OK
-
-
-def _saved_plan(paths: Sequence[str]) -> dict[str, Any] | None:
-    if len(paths) != 1 or not paths[0].endswith(".json"):
-        return None
-    try:
-        doc = json.loads(Path(paths[0]).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{paths[0]}: cannot read the plan file ({e})") from None
-    if not isinstance(doc, dict) or doc.get("format") != PLAN_FORMAT:
-        raise UsageError(f"{paths[0]}: not a reconciler plan file")
-    return doc
-
-
-def cmd_apply(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
-    reviewed = _saved_plan(args.paths)
-    if reviewed is not None:
-        args.paths = reviewed["manifests"]
-        args.values = reviewed["values"]
-        args.allow_env = list(args.allow_env) + list(reviewed.get("allow_env", []))
-    desired = _load(args, environ)
-    client = _client(args, environ)
-    try:
-        plan, live, keys = _make_plan(desired, client, args)
-        if reviewed is not None and plan.checksum() != reviewed.get("checksum"):
-            lines = explain_mismatch(reviewed, plan.canonical())
-            raise PlanMismatchError(
-                "the reviewed plan no longer matches: live state or the manifest changed since "
-                "it was made; nothing was written.\n"
-                + "\n".join(f"  {line}" for line in lines[:20]),
-                hint="run `reconciler plan` again, review it, and apply the new plan",
-            )
-        reasons = unsafe_reasons(
-            plan, live, Thresholds(args.delete_threshold, args.delete_threshold_min)
-        )
-        if reasons and not args.force:
-            raise UnsafePlanError(
-                "refusing an unsafe plan; nothing was written:\n"
-                + "\n".join(f"  {r}" for r in reasons),
-                hint="review the plan; re-run with --force if it is intended",
-            )
-        err = sys.stderr
-        progress = _Progress(err, len(plan.actionable), environ)
-        with _interruptible() as stopped:
-            results = apply_plan(
-                plan,
-                desired.secrets(),
-                live,
-                keys,
-                client,
-                ApplyOptions(
-                    environ, tuple(args.allow_env) + desired.settings.allow_env, args.write_delay
-                ),
-                on_result=progress.update,
-                should_stop=stopped.is_set,
-            )
-    finally:
-        client.close()
-    progress.done()
-    _emit_results(results, plan, args, environ, out)
-    if stopped.is_set():
-        return ExitStatus.INTERRUPTED
-    if any(r.outcome is not Outcome.DONE for r in results):
-        return ExitStatus.ERROR
-    changed = any(r.outcome is Outcome.DONE for r in results)
-    return ExitStatus.CHANGES if args.detailed_exitcode and changed else ExitStatus.OK
-
-
-def _emit_results(
-    results: Sequence[Result],
-    plan: Plan,
-    args: argparse.Namespace,
-    environ: Mapping[str, str],
-    out: TextIO,
-) -> None:
-    doc = results_document(results, plan)
-    if args.format == "json":
-        out.write(render_json(doc))
-    elif args.format == "markdown":
-        out.write(render_results_markdown(results, plan))
-    else:
-        out.write(render_results_text(results))
-    if args.results:
-        Path(args.results).write_text(render_json(doc), encoding="utf-8")
-    _append_step_summary(environ, render_results_markdown(results, plan))
-
-
-class _Progress:
-    """One line per change on stderr; a bar on a TTY for long runs."""
-
-    def __init__(self, err: TextIO, total: int, environ: Mapping[str, str]) -> None:
-        self._err = err
-        self._total = total
-        self._n = 0
-        self._bar = total >= 10 and hasattr(err, "isatty") and err.isatty()
-
-    def update(self, result: Result) -> None:
-        self._n += 1
-        if self._bar:
-            self._err.write("\r\x1b[2K")
-        self._err.write(result_line(result) + "\n")
-        if self._bar:
-            filled = int(30 * self._n / self._total)
-            self._err.write(f"[{'#' * filled}{'.' * (30 - filled)}] {self._n}/{self._total}")
-        self._err.flush()
-
-    def done(self) -> None:
-        if self._bar:
-            self._err.write("\r\x1b[2K")
-            self._err.flush()
-
-
-@contextmanager
-def _interruptible() -> Iterator[threading.Event]:
-    """Ctrl-C / SIGTERM during apply: finish the write in flight, skip the rest, report."""
-    stopped = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield stopped
-        return
-
-    def handler(signum: int, frame: object) -> None:
-        stopped.set()
-
-    old_int = signal.signal(signal.SIGINT, handler)
-    old_term = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield stopped
-    finally:
-        signal.signal(signal.SIGINT, old_int)
-        signal.signal(signal.SIGTERM, old_term)
+# -- commands that run a server -------------------------------------------------------------
 
 
 def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
@@ -454,9 +267,11 @@ def _read_seed(path: str) -> dict[str, Any]:
 
 
 _COMMANDS = {
-    "validate": cmd_validate,
-    "plan": cmd_plan,
-    "apply": cmd_apply,
+    "validate": commands.cmd_validate,
+    "plan": commands.cmd_plan,
+    "apply": commands.cmd_apply,
+    "ledger": commands.cmd_ledger,
+    "import": commands.cmd_import,
     "sandbox": cmd_sandbox,
     "demo": cmd_demo,
 }
@@ -521,6 +336,7 @@ def main(
     environ: Mapping[str, str] | None = None,
     *,
     out: TextIO | None = None,
+    stdin: TextIO | None = None,
 ) -> int:
     environ = os.environ if environ is None else environ
     out = out or sys.stdout
@@ -528,16 +344,14 @@ def main(
     debug = "--debug" in argv
     try:
         args = _build_parser().parse_args(argv)
-        logging.basicConfig(
-            level=logging.DEBUG
-            if args.debug
-            else logging.INFO
-            if args.verbose
-            else logging.WARNING,
-            format="%(levelname)s %(name)s: %(message)s",
-            stream=sys.stderr,
-            force=True,
-        )
+        level = logging.WARNING
+        if args.verbose:
+            level = logging.INFO
+        if args.debug:
+            level = logging.DEBUG
+        _configure_logging(level)
+        if args.command == "seal":
+            return int(commands.cmd_seal(args, environ, out, stdin or sys.stdin))
         return int(_COMMANDS[args.command](args, environ, out))
     except ReconcilerError as e:
         if debug:

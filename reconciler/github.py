@@ -6,6 +6,7 @@ error, never in a repr.
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import re
@@ -20,6 +21,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from reconciler import __version__
+from reconciler.auth import AppAuth, Auth, TokenAuth
 from reconciler.errors import ApiError, RateLimitError, RequestInfo, UsageError
 from reconciler.model import App, Scope, ScopeKind
 
@@ -108,8 +110,12 @@ class GitHubClient:
         *,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        auth: Auth | None = None,
     ) -> None:
         self._config = config
+        self._auth = auth or (TokenAuth(config.token) if config.token else None)
+        if isinstance(self._auth, AppAuth):
+            self._auth.bind(self._send_as_app)
         self._base = normalise_api_url(config.api_url)
         self._sleep = sleep
         self._rng = rng or random.Random()
@@ -125,11 +131,24 @@ class GitHubClient:
                 "User-Agent": f"reconciler/{__version__}",
             }
         )
-        if config.token:
-            self._session.headers["Authorization"] = f"Bearer {config.token}"
 
     def __repr__(self) -> str:
         return f"GitHubClient({self._base!r})"
+
+    def _send_as_app(self, method: str, path: str, body: str) -> tuple[int, object]:
+        """App-level calls (installation lookup, token minting), signed with a fresh JWT."""
+        assert isinstance(self._auth, AppAuth)
+        resp = self.request(
+            method,
+            path,
+            body=json.loads(body) if body else None,
+            ok=(200, 201, 401, 403, 404, 422),
+            authorization=f"Bearer {self._auth.jwt()}",
+        )
+        try:
+            return resp.status_code, resp.json()
+        except ValueError:
+            return resp.status_code, None
 
     def close(self) -> None:
         self._session.close()
@@ -151,10 +170,14 @@ class GitHubClient:
         body: Mapping[str, Any] | None = None,
         ok: tuple[int, ...] = (200,),
         url: str | None = None,
+        authorization: str | None = None,
     ) -> requests.Response:
         """Send one request, retrying transient failures; raise ApiError on anything not `ok`."""
         version = self._config.api_version or APP_API_VERSIONS.get(app, DEFAULT_API_VERSION)  # type: ignore[arg-type]
         headers = {"X-GitHub-Api-Version": version}
+        header = authorization or (self._auth.authorization(path) if self._auth else None)
+        if header:
+            headers["Authorization"] = header
         target = url or f"{self._base}{path}"
         write = method in _WRITE_METHODS
         attempt = 0
@@ -288,15 +311,17 @@ class GitHubClient:
     def paginate(
         self,
         path: str,
-        key: str,
+        key: str | None,
         *,
         app: App | None = None,
         scope_kind: ScopeKind | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """Every item of a list endpoint, following `Link: rel="next"` at 100 per page."""
+        """Every item of a list endpoint, following `Link: rel="next"` at 100 per page.
+        `key` names the list in the body; None when the body is the list itself."""
         resp = self.request("GET", path, app=app, scope_kind=scope_kind, params={"per_page": 100})
         while True:
-            yield from resp.json()[key]
+            body = resp.json()
+            yield from body if key is None else body[key]
             match = _LINK_NEXT.search(resp.headers.get("Link", ""))
             if not match:
                 return

@@ -19,7 +19,6 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
@@ -31,12 +30,6 @@ LEDGER_FORMAT = "reconciler-ledger"
 LEDGER_VERSION = 1
 LEDGER_KEY_ENV = "RECONCILER_LEDGER_KEY"
 _MIN_KEY_BYTES = 16
-
-
-class DriftPolicy(StrEnum):
-    OVERWRITE = "overwrite"  # write the manifest's value back (default)
-    IGNORE = "ignore"  # leave out-of-band changes alone
-    FAIL = "fail"  # stop: a human must look
 
 
 class LedgerError(ReconcilerError):
@@ -78,6 +71,7 @@ class LedgerKey:
 class Entry:
     updated_at: str
     fingerprint: str | None = None  # None: written without a key
+    source: str | None = None  # e.g. "env:NPM_TOKEN": a changed source means a changed value
 
 
 EntryKey = tuple[str, str, str, str]  # (scope kind, lower-cased scope name, app, NAME)
@@ -119,6 +113,7 @@ def dump_ledger(ledger: Ledger) -> str:
             "app": app,
             "name": name,
             "updated_at": entry.updated_at,
+            **({"source": entry.source} if entry.source else {}),
             **({"fingerprint": entry.fingerprint} if entry.fingerprint else {}),
         }
         for (kind, target, app, name), entry in sorted(ledger.entries.items())
@@ -151,8 +146,10 @@ def parse_ledger(text: str, where: str) -> Ledger:
             kind = ScopeKind(item["scope"]).value
             app = App(item["app"]).value
             key = (kind, str(item["target"]).lower(), app, str(item["name"]).upper())
-            fp = item.get("fingerprint")
-            entries[key] = Entry(str(item["updated_at"]), str(fp) if fp else None)
+            fp, source = item.get("fingerprint"), item.get("source")
+            entries[key] = Entry(
+                str(item["updated_at"]), str(fp) if fp else None, str(source) if source else None
+            )
     except (KeyError, TypeError, ValueError) as e:
         raise LedgerError(f"{where}: malformed ledger entry ({type(e).__name__}: {e})") from None
     key_id = doc.get("key_id")

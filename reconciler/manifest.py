@@ -21,6 +21,7 @@ from reconciler.model import (
     DesiredGroup,
     DesiredSecret,
     DesiredState,
+    DriftPolicy,
     Location,
     Scope,
     ScopeKind,
@@ -127,8 +128,19 @@ def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredSta
     firsts: dict[tuple[Scope, App], DesiredGroup] = {}
     members: dict[tuple[Scope, App], dict[str, DesiredSecret]] = {}
     allow_env: list[str] = []
+    drift: tuple[DriftPolicy, Location] | None = None
     for manifest in manifests:
         allow_env.extend(manifest.allow_env)
+        if manifest.drift and drift and manifest.drift[0] != drift[0]:
+            problems.append(
+                Problem(
+                    manifest.drift[1],
+                    "settings.drift",
+                    f"drift is {manifest.drift[0]} here but {drift[0]} at {drift[1]}",
+                    hint="set the drift policy once, or to the same value in every file",
+                )
+            )
+        drift = drift or manifest.drift
         for group in manifest.groups:
             key = (group.scope, group.app)
             first = firsts.setdefault(key, group)
@@ -162,7 +174,9 @@ def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredSta
         ordered = tuple(sorted(members[key].values(), key=lambda s: s.name))
         merged.append(DesiredGroup(first.scope, first.app, first.prune, ordered, first.location))
         problems.extend(_limit_problem(merged[-1], manifests))
-    settings = Settings(allow_env=tuple(dict.fromkeys(allow_env)))
+    settings = Settings(
+        allow_env=tuple(dict.fromkeys(allow_env)), drift=drift[0] if drift else None
+    )
     return DesiredState(tuple(merged), settings, tuple(m.file for m in manifests))
 
 

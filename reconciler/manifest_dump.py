@@ -38,6 +38,8 @@ def dump_manifest(desired: DesiredState) -> str:
     doc: dict[str, Any] = {"version": 1}
     if desired.settings.allow_env:
         doc["settings"] = {"allow_env": _FlowList(desired.settings.allow_env)}
+    if desired.settings.drift:
+        doc.setdefault("settings", {})["drift"] = desired.settings.drift.value
     # One key per scope, spelled as first seen: two spellings would collide on reading.
     spelling: dict[tuple[ScopeKind, str], str] = {}
     for group in desired.groups:

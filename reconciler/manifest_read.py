@@ -15,6 +15,7 @@ from reconciler.model import (
     App,
     DesiredGroup,
     DesiredSecret,
+    DriftPolicy,
     Location,
     Scope,
     ScopeKind,
@@ -52,6 +53,7 @@ class FileManifest:
     group_paths: Mapping[GroupKey, str] = field(default_factory=dict)
     prune_locations: Mapping[GroupKey, Location] = field(default_factory=dict)
     secret_paths: Mapping[Location, str] = field(default_factory=dict)
+    drift: tuple[DriftPolicy, Location] | None = None
 
     @classmethod
     def empty(cls, file: str) -> FileManifest:
@@ -71,6 +73,7 @@ def read_manifest(file: str, doc: object) -> FileManifest:
         reader.group_paths,
         reader.prune_locations,
         reader.secret_paths,
+        reader.drift,
     )
 
 
@@ -81,6 +84,7 @@ class _Reader:
         self.problems: list[Problem] = []
         self.groups: list[DesiredGroup] = []
         self.allow_env: list[str] = []
+        self.drift: tuple[DriftPolicy, Location] | None = None
         self.group_paths: dict[GroupKey, str] = {}
         self.prune_locations: dict[GroupKey, Location] = {}
         self.secret_paths: dict[Location, str] = {}
@@ -94,6 +98,8 @@ class _Reader:
         settings = doc.get("settings")
         if isinstance(settings, LocMap) and isinstance(settings.get("allow_env"), list):
             self.allow_env = [p for p in settings["allow_env"] if isinstance(p, str) and p]
+        if isinstance(settings, LocMap) and settings.get("drift") in set(DriftPolicy):
+            self.drift = (DriftPolicy(settings["drift"]), value_location(settings, "drift"))
         for kind, top in ((ScopeKind.ORG, "orgs"), (ScopeKind.REPO, "repos")):
             scopes = doc.get(top)
             if isinstance(scopes, LocMap):

@@ -27,6 +27,14 @@ class Visibility(StrEnum):
     SELECTED = "selected"
 
 
+class DriftPolicy(StrEnum):
+    """What to do with a secret changed outside reconciler (see the value ledger)."""
+
+    OVERWRITE = "overwrite"
+    IGNORE = "ignore"
+    FAIL = "fail"
+
+
 class ScopeKind(StrEnum):
     # Declaration order is the plan order: organisations before repositories.
     ORG = "org"
@@ -115,6 +123,7 @@ class Settings:
     """Manifest-level settings, merged over all manifest files."""
 
     allow_env: tuple[str, ...] = ()
+    drift: DriftPolicy | None = None  # None: not set in any manifest (overwrite)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,12 @@ from deepdiff import DeepDiff
 
 from reconciler.errors import Problem
 from reconciler.github import PublicKey
+from reconciler.ledger import EntryKey, Ledger, entry_key
 from reconciler.model import (
     App,
     DesiredGroup,
     DesiredSecret,
+    DriftPolicy,
     LiveGroup,
     LiveSecret,
     LiveState,
@@ -60,9 +62,22 @@ class ValueReason(StrEnum):
     """Why a change writes the secret's value."""
 
     NEW = "new secret"
+    SOURCE_CHANGED = "source changed"  # the manifest names another source than last time
+    VALUE_CHANGED = "value changed"  # the source's value differs from what we last wrote
+    DRIFT = "changed outside reconciler"  # GitHub's updated_at differs from our last write
     NOT_COMPARABLE = "not comparable"
     ALWAYS = "--values always"
     VISIBILITY = "required to change visibility"
+
+
+@dataclass(frozen=True, slots=True)
+class ValueFacts:
+    """What the value ledger knows, and fingerprints of the sources' values now (only when
+    a ledger key is set). Without facts every existing value is not comparable."""
+
+    ledger: Ledger
+    fingerprints: Mapping[EntryKey, str]
+    drift: DriftPolicy = DriftPolicy.OVERWRITE
 
 
 # These APIs require `encrypted_value` in every org-secret PUT, so a visibility change
@@ -207,21 +222,28 @@ def _keyed(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def diff(
-    groups: tuple[DesiredGroup, ...], live: LiveState, values: ValuePolicy, *, reads: int = 0
+    groups: tuple[DesiredGroup, ...],
+    live: LiveState,
+    values: ValuePolicy,
+    *,
+    reads: int = 0,
+    facts: ValueFacts | None = None,
 ) -> Plan:
     """Pure: the changes that make live look like desired, sorted for a safe apply."""
     changes: list[Change] = []
     for group in groups:
-        changes.extend(_diff_group(group, live.group(group.scope, group.app), values))
+        changes.extend(_diff_group(group, live.group(group.scope, group.app), values, facts))
     return Plan(tuple(sorted(changes, key=Change.sort_key)), values, reads)
 
 
-def _diff_group(group: DesiredGroup, live: LiveGroup, values: ValuePolicy) -> list[Change]:
+def _diff_group(
+    group: DesiredGroup, live: LiveGroup, values: ValuePolicy, facts: ValueFacts | None
+) -> list[Change]:
     live_by_name = live.by_name()
     changes: list[Change] = []
     for secret in group.secrets:
         current = live_by_name.get(secret.name)
-        change = _create(secret) if current is None else _update(secret, current, values)
+        change = _create(secret) if current is None else _update(secret, current, values, facts)
         if change is not None:
             changes.append(change)
     wanted = {s.name for s in group.secrets}
@@ -253,12 +275,35 @@ def _create(secret: DesiredSecret) -> Change:
     )
 
 
-def _update(secret: DesiredSecret, current: LiveSecret, values: ValuePolicy) -> Change | None:
-    value: ValueReason | None = {
-        ValuePolicy.AUTO: ValueReason.NOT_COMPARABLE,
-        ValuePolicy.SKIP_UNKNOWN: None,
-        ValuePolicy.ALWAYS: ValueReason.ALWAYS,
-    }[values]
+def _value_reason(
+    secret: DesiredSecret, current: LiveSecret, values: ValuePolicy, facts: ValueFacts | None
+) -> tuple[ValueReason | None, bool]:
+    """Why the value of an existing secret is written (None: it is not), and whether it is
+    left alone only because it cannot be compared."""
+    if values is ValuePolicy.ALWAYS:
+        return ValueReason.ALWAYS, False
+    entry = facts.ledger.get(secret.scope, secret.app, secret.name) if facts else None
+    if facts is not None and entry is not None:
+        if entry.source and entry.source != secret.source.describe():
+            return ValueReason.SOURCE_CHANGED, False
+        now = facts.fingerprints.get(entry_key(secret.scope, secret.app, secret.name))
+        if entry.fingerprint and now and now != entry.fingerprint:
+            return ValueReason.VALUE_CHANGED, False
+        if current.updated_at != entry.updated_at:
+            if facts.drift is DriftPolicy.IGNORE:
+                return None, False
+            return ValueReason.DRIFT, False
+        if entry.fingerprint and now:
+            return None, False  # known equal
+    if values is ValuePolicy.AUTO:
+        return ValueReason.NOT_COMPARABLE, False
+    return None, True
+
+
+def _update(
+    secret: DesiredSecret, current: LiveSecret, values: ValuePolicy, facts: ValueFacts | None
+) -> Change | None:
+    value, unknown = _value_reason(secret, current, values, facts)
     org = secret.scope.kind is ScopeKind.ORG
     visibility_changed = org and secret.visibility != current.visibility
     added: tuple[str, ...] = ()
@@ -283,7 +328,7 @@ def _update(secret: DesiredSecret, current: LiveSecret, values: ValuePolicy) -> 
         secret.name,
         action,
         value=value,
-        value_skipped=value is None and values is ValuePolicy.SKIP_UNKNOWN,
+        value_skipped=value is None and unknown,
         visibility_before=current.visibility if org else None,
         visibility_after=secret.visibility if org else None,
         repos_added=added,

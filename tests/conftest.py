@@ -75,3 +75,10 @@ def api(sandbox: Sandbox) -> Iterator[Api]:
     client = Api(sandbox)
     yield client
     client.close()
+
+
+@pytest.fixture(autouse=True)
+def _private_working_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test runs in its own directory, so the default value ledger
+    (`.reconciler-ledger.json` in the working directory) is never shared between tests."""
+    monkeypatch.chdir(tmp_path)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from reconciler import cli
+from reconciler import commands
 from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
 from reconciler.github import ClientConfig, GitHubClient
 from reconciler.live import read_live
@@ -86,9 +86,9 @@ def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
     class RecordingClient(GitHubClient):
         def __init__(self, config: ClientConfig, **kw: Any) -> None:
-            super().__init__(config, sleep=asked.append, rng=random.Random(0))
+            super().__init__(config, **{**kw, "sleep": asked.append, "rng": random.Random(0)})
 
-    monkeypatch.setattr(cli, "GitHubClient", RecordingClient)
+    monkeypatch.setattr(commands, "GitHubClient", RecordingClient)
     return asked
 
 

@@ -224,6 +224,9 @@ def test_apply_makes_github_equal_the_manifest(
     ):
         _seed(sb, case)
         manifest, env = _write_inputs(Path(tmp), case)
+        # A ledger of this example's own, keyed, so values are comparable on the re-plan.
+        env["RECONCILER_LEDGER"] = str(Path(tmp) / "ledger.json")
+        env["RECONCILER_LEDGER_KEY"] = "property-test-ledger-key-0123456789"
         before = {g: sb.secrets(*g) for g in set(case.live) | set(case.manifest)}
         common = [str(manifest), "--values", case.values, "--format", "json"]
 
@@ -249,6 +252,10 @@ def test_apply_makes_github_equal_the_manifest(
         replan = _ok(run(capsys, ["plan", str(manifest), *REPLAN], env, sb=sb))
         leftover = [c for c in replan.json()["changes"] if c["action"] != "unmanaged"]
         assert leftover == []
+        if case.values != "skip-unknown":
+            # Every managed value was written and recorded: with the ledger, plainly empty.
+            plain = _ok(run(capsys, ["plan", str(manifest), "--format", "json"], env, sb=sb))
+            assert [c for c in plain.json()["changes"] if c["action"] != "unmanaged"] == []
 
     assert sb.errors == []
     if spec_available():

@@ -74,7 +74,7 @@ def test_no_token_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture
     manifest = write_manifest(tmp_path, SIMPLE)
     result = run(capsys, ["plan", str(manifest)], {})
     assert result.code == 64
-    assert "no GitHub token: set GITHUB_TOKEN or GH_TOKEN" in result.err
+    assert "no GitHub credentials: set GITHUB_TOKEN or GH_TOKEN" in result.err
 
 
 def test_gh_token_ghes_prefix_and_step_summary(

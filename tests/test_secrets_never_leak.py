@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import pytest
 
-from reconciler import cli
+from reconciler import cli, commands
 from reconciler.executor import ApplyOptions, resolve_values
 from reconciler.github import ClientConfig, GitHubClient
 from reconciler.manifest import load_manifests
@@ -218,9 +218,9 @@ def no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
 
     class NoWaitClient(GitHubClient):
         def __init__(self, config: ClientConfig, **kw: Any) -> None:
-            super().__init__(config, sleep=lambda s: None, rng=random.Random(0))
+            super().__init__(config, **{**kw, "sleep": lambda s: None, "rng": random.Random(0)})
 
-    monkeypatch.setattr(cli, "GitHubClient", NoWaitClient)
+    monkeypatch.setattr(commands, "GitHubClient", NoWaitClient)
 
 
 @pytest.fixture

@@ -1,0 +1,444 @@
+"""The subcommands: each takes parsed arguments, the environment and stdout, returns an exit code.
+
+I/O lives here and in the client: reading manifests, the ledger, the API; rendering is
+delegated to render.py and the decisions to plan.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from reconciler.auth import auth_from_environ
+from reconciler.crypto import seal
+from reconciler.errors import (
+    ExitStatus,
+    ManifestError,
+    PlanMismatchError,
+    ReconcilerError,
+    UnsafePlanError,
+    UsageError,
+)
+from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
+from reconciler.github import DEFAULT_API_URL, ClientConfig, GitHubClient, PublicKey
+from reconciler.importer import import_state
+from reconciler.ledger import Ledger, LedgerKey
+from reconciler.ledger_store import (
+    DEFAULT_LEDGER_PATH,
+    FileLedgerStore,
+    GitHubLedgerStore,
+    LedgerStore,
+    parse_ledger_location,
+)
+from reconciler.ledger_sync import fingerprints, ledger_changes, updated_at_after
+from reconciler.live import read_live
+from reconciler.manifest import check_values, load_manifests
+from reconciler.manifest_dump import dump_manifest
+from reconciler.model import App, DesiredState, DriftPolicy, LiveState, Scope, ScopeKind
+from reconciler.plan import (
+    PLAN_FORMAT,
+    Plan,
+    Thresholds,
+    ValueFacts,
+    ValuePolicy,
+    ValueReason,
+    diff,
+    explain_mismatch,
+    stale_sealed_values,
+    unsafe_reasons,
+)
+from reconciler.pr_comment import marker, parse_pr, pull_request_from_environ, upsert_comment
+from reconciler.progress import Progress, interruptible
+from reconciler.render import (
+    render_json,
+    render_markdown,
+    render_results_markdown,
+    render_results_text,
+    render_text,
+    results_document,
+)
+from reconciler.sources import MAX_VALUE_BYTES, SecretValue
+
+log = logging.getLogger(__name__)
+
+LEDGER_ENV = "RECONCILER_LEDGER"
+COMMENT_TOKEN_ENV = "RECONCILER_COMMENT_TOKEN"
+
+
+class DriftError(ReconcilerError):
+    """Secrets changed outside reconciler while the manifest's drift policy is `fail`."""
+
+
+# -- shared steps --------------------------------------------------------------------------------
+
+
+def load(args: argparse.Namespace) -> DesiredState:
+    result = load_manifests(args.paths, extra_allow_env=tuple(args.allow_env))
+    for skipped in result.skipped:
+        log.info("skipped %s: not a manifest (no top-level `version` key)", skipped)
+    return result.desired
+
+
+def make_client(args: argparse.Namespace, environ: Mapping[str, str]) -> GitHubClient:
+    api_url = args.api_url or environ.get("GITHUB_API_URL") or DEFAULT_API_URL
+    concurrency = getattr(args, "concurrency", 8)
+    config = ClientConfig(
+        api_url=api_url,
+        api_version=getattr(args, "api_version", None),
+        max_wait=getattr(args, "max_wait", 120.0),
+        pool_size=max(16, concurrency * 2),
+    )
+    return GitHubClient(config, auth=auth_from_environ(environ))
+
+
+def _ledger_store(
+    args: argparse.Namespace, environ: Mapping[str, str], client: GitHubClient
+) -> LedgerStore | None:
+    if getattr(args, "no_ledger", False):
+        return None
+    spec = args.ledger or environ.get(LEDGER_ENV) or DEFAULT_LEDGER_PATH
+    where = parse_ledger_location(spec)
+    if isinstance(where, Path):
+        return FileLedgerStore(where)
+    repo, path, branch = where
+    return GitHubLedgerStore(client, repo, path, branch)
+
+
+@dataclass
+class Planned:
+    """Everything a plan was made from, for apply and for the ledger afterwards."""
+
+    desired: DesiredState
+    live: LiveState
+    keys: dict[tuple[Scope, App], PublicKey]
+    plan: Plan
+    store: LedgerStore | None
+    ledger: Ledger
+    key: LedgerKey | None
+    prints: dict[tuple[str, str, str, str], str]
+
+
+def make_plan(
+    desired: DesiredState,
+    client: GitHubClient,
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+) -> Planned:
+    allow = tuple(args.allow_env) + desired.settings.allow_env
+    store = _ledger_store(args, environ, client)
+    ledger = store.load() if store else Ledger()
+    key = LedgerKey.from_environ(environ)
+    if key and ledger.key_id and ledger.key_id != key.key_id():
+        log.warning(
+            "the ledger's fingerprints were made with another RECONCILER_LEDGER_KEY; "
+            "values are not comparable until the next apply records them again"
+        )
+        prints = {}
+    else:
+        prints = fingerprints(desired.secrets(), key, environ, allow) if key else {}
+    live, keys = read_live(desired, client, concurrency=args.concurrency)
+    stale = stale_sealed_values(desired.secrets(), keys)
+    if stale:
+        raise ManifestError(stale)
+    drift = DriftPolicy(args.drift) if args.drift else desired.settings.drift
+    facts = ValueFacts(ledger, prints, drift or DriftPolicy.OVERWRITE) if store else None
+    plan = diff(
+        desired.groups,
+        live,
+        ValuePolicy(args.values),
+        reads=client.counters.reads,
+        facts=facts,
+    )
+    return Planned(desired, live, keys, plan, store, ledger, key, prints)
+
+
+def _check_drift(planned: Planned, args: argparse.Namespace) -> None:
+    drift = DriftPolicy(args.drift) if args.drift else planned.desired.settings.drift
+    drifted = [c for c in planned.plan.changes if c.value is ValueReason.DRIFT]
+    if drift is DriftPolicy.FAIL and drifted:
+        raise DriftError(
+            "secrets were changed outside reconciler (drift policy: fail):\n"
+            + "\n".join(
+                f"  {c.scope} {c.app} {c.name} (updated {c.live_updated_at})" for c in drifted
+            ),
+            hint="find out who changed them; then `reconciler ledger forget NAME` to accept "
+            "GitHub's value, or set the drift policy to overwrite to restore the manifest's",
+        )
+
+
+def _colour(out: TextIO, environ: Mapping[str, str]) -> bool:
+    return "NO_COLOR" not in environ and hasattr(out, "isatty") and out.isatty()
+
+
+def _append_step_summary(environ: Mapping[str, str], markdown: str) -> None:
+    path = environ.get("GITHUB_STEP_SUMMARY")
+    if path:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(markdown + "\n")
+
+
+# -- validate ----------------------------------------------------------------------------------
+
+
+def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
+    result = load_manifests(args.paths, extra_allow_env=tuple(args.allow_env))
+    if args.resolve_values:
+        problems = check_values(result.desired, environ, tuple(args.allow_env))
+        if problems:
+            raise ManifestError(problems)
+    desired = result.desired
+    for skipped in result.skipped:
+        log.info("skipped %s: not a manifest (no top-level `version` key)", skipped)
+    skipped = f"; skipped {len(result.skipped)} non-manifest files" if result.skipped else ""
+    out.write(
+        f"OK: {len(desired.files)} manifest files, {len(desired.groups)} scope/app groups, "
+        f"{len(desired.secrets())} secrets{skipped}.\n"
+    )
+    return ExitStatus.OK
+
+
+# -- plan --------------------------------------------------------------------------------------
+
+
+def cmd_plan(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
+    desired = load(args)
+    client = make_client(args, environ)
+    try:
+        planned = make_plan(desired, client, args, environ)
+        plan = planned.plan
+        markdown = render_markdown(plan)
+        if args.format == "json":
+            out.write(render_json(plan.document()))
+        elif args.format == "markdown":
+            out.write(markdown)
+        else:
+            out.write(render_text(plan, colour=_colour(out, environ)))
+        _append_step_summary(environ, markdown)
+        if args.out:
+            doc = plan.document()
+            doc["manifests"] = list(args.paths)
+            doc["allow_env"] = list(args.allow_env)
+            Path(args.out).write_text(render_json(doc), encoding="utf-8")
+        if args.comment or args.pr:
+            _comment(args, environ, client, markdown)
+    finally:
+        client.close()
+    _check_drift(planned, args)
+    return ExitStatus.CHANGES if args.detailed_exitcode and plan.has_changes else ExitStatus.OK
+
+
+def _comment(
+    args: argparse.Namespace, environ: Mapping[str, str], client: GitHubClient, markdown: str
+) -> None:
+    pr = parse_pr(args.pr) if args.pr else pull_request_from_environ(environ)
+    token = environ.get(COMMENT_TOKEN_ENV)
+    commenter = client
+    if token:
+        commenter = make_client(args, {**environ, "GITHUB_TOKEN": token, "RECONCILER_APP_ID": ""})
+    try:
+        url = upsert_comment(commenter, pr, markdown, marker(args.paths))
+    finally:
+        if commenter is not client:
+            commenter.close()
+    log.info("plan posted to %s", url or f"{pr.repo}#{pr.number}")
+
+
+# -- apply -------------------------------------------------------------------------------------
+
+
+def _saved_plan(paths: Sequence[str]) -> dict[str, Any] | None:
+    if len(paths) != 1 or not paths[0].endswith(".json"):
+        return None
+    try:
+        doc = json.loads(Path(paths[0]).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise UsageError(f"{paths[0]}: cannot read the plan file ({e})") from None
+    if not isinstance(doc, dict) or doc.get("format") != PLAN_FORMAT:
+        raise UsageError(f"{paths[0]}: not a reconciler plan file")
+    return doc
+
+
+def cmd_apply(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
+    reviewed = _saved_plan(args.paths)
+    if reviewed is not None:
+        args.paths = reviewed["manifests"]
+        args.values = reviewed["values"]
+        args.allow_env = list(args.allow_env) + list(reviewed.get("allow_env", []))
+    desired = load(args)
+    client = make_client(args, environ)
+    progress = Progress(sys.stderr, 0)
+    try:
+        planned = make_plan(desired, client, args, environ)
+        plan = planned.plan
+        if reviewed is not None and plan.checksum() != reviewed.get("checksum"):
+            lines = explain_mismatch(reviewed, plan.canonical())
+            raise PlanMismatchError(
+                "the reviewed plan no longer matches: live state or the manifest changed since "
+                "it was made; nothing was written.\n"
+                + "\n".join(f"  {line}" for line in lines[:20]),
+                hint="run `reconciler plan` again, review it, and apply the new plan",
+            )
+        _check_drift(planned, args)
+        reasons = unsafe_reasons(
+            plan, planned.live, Thresholds(args.delete_threshold, args.delete_threshold_min)
+        )
+        if reasons and not args.force:
+            raise UnsafePlanError(
+                "refusing an unsafe plan; nothing was written:\n"
+                + "\n".join(f"  {r}" for r in reasons),
+                hint="review the plan; re-run with --force if it is intended",
+            )
+        progress = Progress(sys.stderr, len(plan.actionable))
+        allow = tuple(args.allow_env) + desired.settings.allow_env
+        with interruptible() as stopped:
+            results = apply_plan(
+                plan,
+                desired.secrets(),
+                planned.live,
+                planned.keys,
+                client,
+                ApplyOptions(environ, allow, args.write_delay),
+                on_result=progress.update,
+                should_stop=stopped.is_set,
+            )
+        progress.done()
+        _record(planned, results, client, args)
+    finally:
+        client.close()
+    _emit_results(results, plan, args, environ, out)
+    if stopped.is_set():
+        return ExitStatus.INTERRUPTED
+    if any(r.outcome is not Outcome.DONE for r in results):
+        return ExitStatus.ERROR
+    changed = any(r.outcome is Outcome.DONE for r in results)
+    return ExitStatus.CHANGES if args.detailed_exitcode and changed else ExitStatus.OK
+
+
+def _record(
+    planned: Planned, results: Sequence[Result], client: GitHubClient, args: argparse.Namespace
+) -> None:
+    """Write what apply did into the ledger; a failure here never undoes the writes."""
+    done = [r for r in results if r.outcome is Outcome.DONE]
+    if planned.store is None or not done:
+        return
+    touched = {(r.change.scope, r.change.app) for r in done}
+    after = updated_at_after(client, touched, args.concurrency)
+    changes = ledger_changes(done, after, planned.prints, planned.ledger)
+    key_id = planned.key.key_id() if planned.key else None
+    planned.store.save(changes, key_id)
+    log.info("recorded %d secrets in the ledger %s", len(changes), planned.store.describe())
+
+
+def _emit_results(
+    results: Sequence[Result],
+    plan: Plan,
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    out: TextIO,
+) -> None:
+    doc = results_document(results, plan)
+    if args.format == "json":
+        out.write(render_json(doc))
+    elif args.format == "markdown":
+        out.write(render_results_markdown(results, plan))
+    else:
+        out.write(render_results_text(results))
+    if args.results:
+        Path(args.results).write_text(render_json(doc), encoding="utf-8")
+    _append_step_summary(environ, render_results_markdown(results, plan))
+
+
+# -- ledger ------------------------------------------------------------------------------------
+
+
+def cmd_ledger(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
+    needs_client = (args.ledger or environ.get(LEDGER_ENV) or "").startswith("github:")
+    client = make_client(args, environ) if needs_client else None
+    try:
+        store = _ledger_store(args, environ, client)  # type: ignore[arg-type]
+        assert store is not None
+        ledger = store.load()
+        if args.ledger_command == "show":
+            out.write(f"ledger {store.describe()}: {len(ledger.entries)} secrets\n")
+            for (kind, target, app, name), entry in sorted(ledger.entries.items()):
+                fp = "fingerprint" if entry.fingerprint else "no fingerprint"
+                source = entry.source or "-"
+                out.write(f"  {kind} {target} {app} {name}  updated {entry.updated_at}  ")
+                out.write(f"{source}  {fp}\n")
+            return ExitStatus.OK
+        forgotten, count = ledger.forget(args.names)
+        if count == 0:
+            raise UsageError(f"no ledger entry named {', '.join(args.names)}")
+        removed = {k: None for k in ledger.entries if k not in forgotten.entries}
+        store.save(removed, None)
+        out.write(
+            f"forgot {count} ledger entries; their values are not comparable until the "
+            "next apply writes them\n"
+        )
+        return ExitStatus.OK
+    finally:
+        if client:
+            client.close()
+
+
+# -- seal and import ---------------------------------------------------------------------------
+
+
+def _scope_from(args: argparse.Namespace) -> Scope:
+    if bool(args.org) == bool(args.repo):
+        raise UsageError("give exactly one of --org ORG or --repo OWNER/REPO")
+    return Scope(ScopeKind.ORG, args.org) if args.org else Scope(ScopeKind.REPO, args.repo)
+
+
+def cmd_seal(
+    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, stdin: TextIO
+) -> int:
+    """Read a value from stdin (never argv: it would land in shell history and `ps`)."""
+    scope = _scope_from(args)
+    if hasattr(stdin, "isatty") and stdin.isatty():
+        sys.stderr.write("value (end with Ctrl-D): ")
+        sys.stderr.flush()
+    data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode("utf-8")
+    if args.strip:
+        data = data.rstrip(b"\r\n")
+    if not data:
+        raise UsageError("no value on stdin", hint="e.g. reconciler seal ... < value.txt")
+    if len(data) > MAX_VALUE_BYTES:
+        raise UsageError("the value is larger than GitHub's 48 KB limit")
+    client = make_client(args, environ)
+    try:
+        key = client.public_key(scope, App(args.app))
+    finally:
+        client.close()
+    ciphertext = seal(key.key, SecretValue(data))
+    out.write(f'value: {{sealed: "{ciphertext}", key_id: "{key.key_id}"}}\n')
+    return ExitStatus.OK
+
+
+def cmd_import(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
+    if not args.org and not args.repo:
+        raise UsageError("give --org ORG and/or --repo OWNER/REPO")
+    apps = [App(a) for a in args.app] if args.app else list(App)
+    client = make_client(args, environ)
+    try:
+        desired = import_state(client, args.org, args.repo, apps, concurrency=args.concurrency)
+    finally:
+        client.close()
+    text = dump_manifest(desired)
+    header = (
+        "# Imported by `reconciler import`: every value is an env reference named after the\n"
+        "# secret. Set those variables (or change the sources) before the first apply.\n"
+    )
+    if args.out:
+        Path(args.out).write_text(header + text, encoding="utf-8")
+        count = len(desired.secrets())
+        sys.stderr.write(f"wrote {count} secrets to {args.out}\n")
+    else:
+        out.write(header + text)
+    return ExitStatus.OK

@@ -1,0 +1,86 @@
+"""`reconciler import`: a manifest of what exists now, to start adoption from the truth.
+
+Every value becomes an `env` reference named after the secret (GitHub will not tell us the
+value); names the env allow-list would refuse get a `SECRET_` prefix, and names it does not
+allow by default are added to `settings.allow_env` exactly, so the manifest validates as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from reconciler.github import GitHubClient
+from reconciler.model import (
+    App,
+    DesiredGroup,
+    DesiredSecret,
+    DesiredState,
+    Location,
+    Scope,
+    ScopeKind,
+    Settings,
+    Visibility,
+)
+from reconciler.sources import DEFAULT_ALLOW_ENV, EnvSource, env_name_allowed
+
+_HERE = Location("<import>", 0, 0)
+
+
+def env_name_for(secret_name: str) -> str:
+    name = secret_name.upper()
+    if env_name_allowed(name, ("*",)) is not None:  # forbidden whatever the allow-list
+        return f"SECRET_{name}"
+    return name
+
+
+def import_state(
+    client: GitHubClient,
+    orgs: Sequence[str],
+    repos: Sequence[str],
+    apps: Sequence[App],
+    *,
+    concurrency: int = 8,
+) -> DesiredState:
+    scopes = [Scope(ScopeKind.ORG, o) for o in orgs] + [Scope(ScopeKind.REPO, r) for r in repos]
+    jobs = [(scope, app) for scope in scopes for app in apps]
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        listed = list(pool.map(lambda j: client.list_secrets(j[0], j[1]), jobs))
+        selected_jobs = [
+            (scope, app, str(item["name"]).upper())
+            for (scope, app), items in zip(jobs, listed, strict=True)
+            for item in items
+            if item.get("visibility") == "selected"
+        ]
+        selections = list(
+            pool.map(
+                lambda j: sorted(
+                    str(r["name"]) for r in client.list_selected_repositories(j[0], j[1], j[2])
+                ),
+                selected_jobs,
+            )
+        )
+    chosen = dict(zip(selected_jobs, selections, strict=True))
+    groups: list[DesiredGroup] = []
+    env_names: set[str] = set()
+    for (scope, app), items in zip(jobs, listed, strict=True):
+        secrets = []
+        for item in sorted(items, key=lambda i: str(i["name"]).upper()):
+            name = str(item["name"]).upper()
+            var = env_name_for(name)
+            env_names.add(var)
+            org = scope.kind is ScopeKind.ORG
+            visibility = Visibility(item["visibility"]) if org and item.get("visibility") else None
+            repositories = (
+                tuple(chosen[(scope, app, name)]) if visibility is Visibility.SELECTED else None
+            )
+            secrets.append(
+                DesiredSecret(
+                    scope, app, name, EnvSource(var, _HERE), _HERE, visibility, repositories
+                )
+            )
+        if secrets:
+            groups.append(DesiredGroup(scope, app, False, tuple(secrets), _HERE))
+    extra = sorted(n for n in env_names if env_name_allowed(n, ()) is not None)
+    allow = tuple(p for p in extra if p not in DEFAULT_ALLOW_ENV)
+    return DesiredState(tuple(groups), Settings(allow_env=allow))

@@ -1,0 +1,82 @@
+"""Between the ledger and a run: fingerprint the sources now, record what apply wrote."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+
+from reconciler.errors import SourceError
+from reconciler.executor import Outcome, Result
+from reconciler.github import GitHubClient
+from reconciler.ledger import Entry, EntryKey, Ledger, LedgerKey, entry_key
+from reconciler.model import App, DesiredSecret, Scope
+from reconciler.plan import Action
+from reconciler.sources import SealedSource, SecretValue, resolve
+
+log = logging.getLogger(__name__)
+
+
+def fingerprints(
+    secrets: Iterable[DesiredSecret],
+    key: LedgerKey,
+    environ: Mapping[str, str],
+    allow_env: tuple[str, ...],
+) -> dict[EntryKey, str]:
+    """Keyed fingerprints of every value the manifest's sources hold now. A source that cannot
+    be read here (e.g. a plan job without that variable) is left out: not comparable."""
+    prints: dict[EntryKey, str] = {}
+    for s in secrets:
+        if isinstance(s.source, SealedSource):
+            value = SecretValue(s.source.ciphertext.encode("ascii"))
+        else:
+            try:
+                value = resolve(s.source, environ, allow_env)
+            except SourceError as e:
+                log.info("value of %s %s %s not comparable: %s", s.scope, s.app, s.name, e.detail)
+                continue
+        prints[entry_key(s.scope, s.app, s.name)] = key.fingerprint(s.scope, s.app, s.name, value)
+    return prints
+
+
+def updated_at_after(
+    client: GitHubClient, groups: Iterable[tuple[Scope, App]], concurrency: int
+) -> dict[tuple[Scope, App], dict[str, str]]:
+    """`updated_at` of every secret in the groups apply wrote to: one listing per group,
+    not one read per write."""
+    ordered = sorted(set(groups), key=lambda g: (g[0].key, g[1].value))
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        listed = list(pool.map(lambda g: client.list_secrets(g[0], g[1]), ordered))
+    return {
+        group: {str(item["name"]).upper(): str(item.get("updated_at", "")) for item in items}
+        for group, items in zip(ordered, listed, strict=True)
+    }
+
+
+def ledger_changes(
+    results: Iterable[Result],
+    after: Mapping[tuple[Scope, App], Mapping[str, str]],
+    prints: Mapping[EntryKey, str],
+    ledger: Ledger,
+) -> dict[EntryKey, Entry | None]:
+    """The entries to record for what apply did: new fingerprint where a value was written,
+    new updated_at after every write (selection and visibility ones included), gone on delete."""
+    changes: dict[EntryKey, Entry | None] = {}
+    for r in results:
+        if r.outcome is not Outcome.DONE:
+            continue
+        c = r.change
+        k = entry_key(c.scope, c.app, c.name)
+        if c.action is Action.DELETE:
+            changes[k] = None
+            continue
+        updated_at = after.get((c.scope, c.app), {}).get(c.name.upper())
+        if updated_at is None:
+            continue
+        previous = ledger.entries.get(k)
+        if c.value is not None:
+            fingerprint = prints.get(k)
+        else:
+            fingerprint = previous.fingerprint if previous else None
+        changes[k] = Entry(updated_at, fingerprint, c.source or None)
+    return changes

@@ -1,0 +1,78 @@
+"""One pull-request comment per manifest set, updated in place on every re-run.
+
+The comment is found again by a hidden HTML marker in its body, so re-runs edit it instead
+of stacking new comments on the pull request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from reconciler.errors import UsageError
+from reconciler.github import GitHubClient
+
+MARKER_PREFIX = "<!-- reconciler-plan"
+
+
+def marker(paths: Sequence[str]) -> str:
+    """Distinct per manifest set, so two plan jobs in one PR keep one comment each."""
+    digest = hashlib.sha256("\0".join(sorted(paths)).encode()).hexdigest()[:12]
+    return f"{MARKER_PREFIX} {digest} -->"
+
+
+@dataclass(frozen=True, slots=True)
+class PullRequest:
+    repo: str
+    number: int
+
+
+def pull_request_from_environ(environ: Mapping[str, str]) -> PullRequest:
+    """The pull request a GitHub Actions run is about (GITHUB_REPOSITORY + the event file)."""
+    repo = environ.get("GITHUB_REPOSITORY", "")
+    event_path = environ.get("GITHUB_EVENT_PATH", "")
+    number = None
+    if event_path:
+        try:
+            event = json.loads(Path(event_path).read_text(encoding="utf-8"))
+            number = (event.get("pull_request") or {}).get("number") or event.get("number")
+        except (OSError, ValueError, AttributeError):
+            number = None
+    if not repo or not isinstance(number, int):
+        raise UsageError(
+            "--comment needs a pull request: run it on a pull_request event in GitHub Actions "
+            "(GITHUB_REPOSITORY and GITHUB_EVENT_PATH), or pass --pr OWNER/REPO#NUMBER",
+        )
+    return PullRequest(repo, number)
+
+
+def parse_pr(text: str) -> PullRequest:
+    repo, sep, number = text.partition("#")
+    if not sep or repo.count("/") != 1 or not number.isdigit():
+        raise UsageError(f'--pr "{text}" is not OWNER/REPO#NUMBER')
+    return PullRequest(repo, int(number))
+
+
+def upsert_comment(client: GitHubClient, pr: PullRequest, body: str, tag: str) -> str:
+    """Create the comment, or update the one carrying `tag`; returns its URL."""
+    owner, name = pr.repo.split("/", 1)
+    base = f"/repos/{quote(owner)}/{quote(name)}/issues"
+    text = f"{tag}\n{body}"
+    existing = None
+    for comment in client.paginate(f"{base}/{pr.number}/comments", None):
+        if str(comment.get("body", "")).startswith(tag):
+            existing = comment
+            break
+    if existing is None:
+        resp = client.request(
+            "POST", f"{base}/{pr.number}/comments", body={"body": text}, ok=(201,)
+        )
+    else:
+        resp = client.request(
+            "PATCH", f"{base}/comments/{int(existing['id'])}", body={"body": text}, ok=(200,)
+        )
+    return str(resp.json().get("html_url", ""))
