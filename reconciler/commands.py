@@ -44,14 +44,11 @@ from reconciler.model import App, DesiredState, DriftPolicy, LiveState, Scope, S
 from reconciler.plan import (
     PLAN_FORMAT,
     Plan,
-    Thresholds,
     ValueFacts,
     ValuePolicy,
     ValueReason,
     diff,
     explain_mismatch,
-    stale_sealed_values,
-    unsafe_reasons,
 )
 from reconciler.pr_comment import marker, parse_pr, pull_request_from_environ, upsert_comment
 from reconciler.progress import Progress, interruptible
@@ -63,6 +60,7 @@ from reconciler.render import (
     render_text,
     results_document,
 )
+from reconciler.safety import Thresholds, stale_sealed_values, unsafe_reasons
 from reconciler.sources import MAX_VALUE_BYTES, SecretValue
 
 log = logging.getLogger(__name__)

@@ -8,13 +8,12 @@ from hypothesis import strategies as st
 from reconciler.model import App, LiveState, Scope, ScopeKind, Visibility
 from reconciler.plan import (
     Action,
-    Thresholds,
     ValuePolicy,
     ValueReason,
     diff,
     explain_mismatch,
-    unsafe_reasons,
 )
+from reconciler.safety import Thresholds, unsafe_reasons
 from tests.builders import ORG, REPO, group, live, live_group, secret
 
 SEL = Visibility.SELECTED
