@@ -18,10 +18,11 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.crypto import seal
-from reconciler.errors import RateLimitError, ReconcilerError, SourceError
+from reconciler.errors import ManifestError, RateLimitError, ReconcilerError, SourceError
 from reconciler.github import GitHubClient, PublicKey
 from reconciler.model import App, DesiredSecret, LiveState, Scope, ScopeKind, Visibility
 from reconciler.plan import Action, Change, Plan
+from reconciler.safety import stale_sealed_values
 from reconciler.sources import SealedSource, SecretValue, resolve
 
 log = logging.getLogger(__name__)
@@ -98,9 +99,9 @@ def apply_plan(
         key = (change.scope, change.app)
         if key not in public_keys:
             public_keys[key] = client.public_key(change.scope, change.app)
-        source = desired[(change.scope, change.app, change.name)].source
-        if isinstance(source, SealedSource):
-            check_sealed_key(source, public_keys[key], change)
+    stale = stale_sealed_values(desired_secrets, public_keys)
+    if stale:
+        raise ManifestError(stale)
 
     results: list[Result] = []
     failed_groups: set[tuple[Scope, App]] = set()
@@ -134,17 +135,6 @@ def apply_plan(
         results.append(result)
         on_result(result)
     return tuple(results)
-
-
-def check_sealed_key(source: SealedSource, key: PublicKey, change: Change) -> None:
-    if source.key_id != key.key_id:
-        raise SourceError(
-            source.location,
-            f"{change.scope} {change.app} {change.name}: sealed value was sealed to key "
-            f'"{source.key_id}", but the current public key is "{key.key_id}"',
-            hint=f"re-seal it: reconciler seal --{change.scope.kind.value} {change.scope} "
-            f"--app {change.app}",
-        )
 
 
 def _execute(

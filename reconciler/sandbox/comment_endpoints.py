@@ -14,34 +14,14 @@ from reconciler.sandbox.errors import ApiError, invalid, not_found
 from reconciler.sandbox.handlers import Context, list_of
 from reconciler.sandbox.issues import MAX_COMMENT_LENGTH, Author, Comment, Issue
 from reconciler.sandbox.messages import Reply
-from reconciler.sandbox.shapes import node_id
+from reconciler.sandbox.shapes import account_body, node_id
 from reconciler.sandbox.state import Repo
 
 TOO_LONG = f"Body is too long (maximum is {MAX_COMMENT_LENGTH} characters)"
 
 
 def user_body(api: str, web: str, author: Author) -> dict[str, Any]:
-    url = f"{api}/users/{author.login}"
-    return {
-        "login": author.login,
-        "id": author.id,
-        "node_id": node_id(author.type, author.id),
-        "avatar_url": f"{web}/avatars/{author.login}",
-        "gravatar_id": "",
-        "url": url,
-        "html_url": f"{web}/{author.login}",
-        "followers_url": f"{url}/followers",
-        "following_url": f"{url}/following{{/other_user}}",
-        "gists_url": f"{url}/gists{{/gist_id}}",
-        "starred_url": f"{url}/starred{{/owner}}{{/repo}}",
-        "subscriptions_url": f"{url}/subscriptions",
-        "organizations_url": f"{url}/orgs",
-        "repos_url": f"{url}/repos",
-        "events_url": f"{url}/events{{/privacy}}",
-        "received_events_url": f"{url}/received_events",
-        "type": author.type,
-        "site_admin": False,
-    }
+    return account_body(api, web, author.login, author.id, author.type)
 
 
 def comment_body(ctx: Context, repo: Repo, issue: Issue, comment: Comment) -> dict[str, Any]:

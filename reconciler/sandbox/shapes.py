@@ -38,16 +38,17 @@ def repo_secret_body(secret: Secret) -> dict[str, Any]:
     return {"name": secret.name, "created_at": secret.created_at, "updated_at": secret.updated_at}
 
 
-def owner_body(api: str, web: str, org: Org) -> dict[str, Any]:
-    url = f"{api}/users/{org.login}"
+def account_body(api: str, web: str, login: str, account_id: int, kind: str) -> dict[str, Any]:
+    """A user or organisation as GitHub nests it (`owner`, `user`): the simple-user shape."""
+    url = f"{api}/users/{login}"
     return {
-        "login": org.login,
-        "id": org.id,
-        "node_id": node_id("Organization", org.id),
-        "avatar_url": f"{web}/avatars/{org.login}",
+        "login": login,
+        "id": account_id,
+        "node_id": node_id(kind, account_id),
+        "avatar_url": f"{web}/avatars/{login}",
         "gravatar_id": "",
         "url": url,
-        "html_url": f"{web}/{org.login}",
+        "html_url": f"{web}/{login}",
         "followers_url": f"{url}/followers",
         "following_url": f"{url}/following{{/other_user}}",
         "gists_url": f"{url}/gists{{/gist_id}}",
@@ -57,9 +58,13 @@ def owner_body(api: str, web: str, org: Org) -> dict[str, Any]:
         "repos_url": f"{url}/repos",
         "events_url": f"{url}/events{{/privacy}}",
         "received_events_url": f"{url}/received_events",
-        "type": "Organization",
+        "type": kind,
         "site_admin": False,
     }
+
+
+def owner_body(api: str, web: str, org: Org) -> dict[str, Any]:
+    return account_body(api, web, org.login, org.id, "Organization")
 
 
 _TEMPLATED = {
