@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import secrets
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn, TextIO
 
@@ -228,9 +230,12 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) 
     from reconciler.sandbox import Sandbox, SandboxConfig
     from reconciler.sources import EnvSource
 
-    with Sandbox(SandboxConfig()) as sb:
+    with Sandbox(SandboxConfig()) as sb, tempfile.TemporaryDirectory() as scratch:
         sb.load_seed(_read_seed(args.seed))
         demo_env = dict(environ)
+        # The demo's ledger lives and dies with it; its key is as throwaway as its values.
+        demo_env["RECONCILER_LEDGER"] = os.path.join(scratch, "ledger.json")
+        demo_env["RECONCILER_LEDGER_KEY"] = secrets.token_urlsafe(32)
         desired = load_manifests(args.paths).desired
         for secret in desired.secrets():
             if isinstance(secret.source, EnvSource):
@@ -241,7 +246,7 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) 
             ["validate", *args.paths],
             ["plan", *args.paths],
             ["apply", *args.paths, "--write-delay", "0"],
-            ["plan", *args.paths, "--values", "skip-unknown", "--detailed-exitcode"],
+            ["plan", *args.paths, "--detailed-exitcode"],
         ]
         for step in steps:
             out.write(f"\n$ reconciler {' '.join(step)}\n")
