@@ -18,6 +18,9 @@ from pathlib import Path
 from typing import Protocol
 
 import jwt
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 from reconciler.errors import ReconcilerError, UsageError
 
@@ -55,6 +58,7 @@ Send = Callable[[str, str, str], tuple[int, object]]
 class _Minted:
     token: str = field(repr=False)
     expires: float
+    margin: float
 
 
 class AppAuth:
@@ -64,20 +68,19 @@ class AppAuth:
         self, app_id: str, private_key: bytes, *, clock: Callable[[], float] = time.time
     ) -> None:
         self._app_id = app_id
-        self._key = private_key
         self._clock = clock
         self._lock = threading.Lock()
+        # Held across a lookup or a mint, so concurrent first requests (live reads run in a
+        # thread pool) share one installation lookup and one token instead of racing.
+        self._fetch = threading.Lock()
         self._installations: dict[str, int] = {}
         self._tokens: dict[int, _Minted] = {}
         self._send: Send | None = None
+        self._signer = _signing_key(private_key)
         try:
             self.jwt()
         except (ValueError, TypeError, jwt.PyJWTError) as e:
-            raise AuthError(
-                f"the GitHub App private key cannot sign a JWT ({type(e).__name__})",
-                hint=f"set {APP_KEY_ENV} to the app's PEM private key (or {APP_KEY_FILE_ENV} "
-                "to a file holding it)",
-            ) from None
+            raise _key_error(f"it cannot sign a JWT ({type(e).__name__})") from None
 
     def __repr__(self) -> str:
         return f"AppAuth(app_id={self._app_id!r})"
@@ -89,7 +92,7 @@ class AppAuth:
         now = int(self._clock())
         # iat in the past allows for clock drift; GitHub caps exp at 10 minutes ahead.
         claims = {"iat": now - 60, "exp": now + 540, "iss": self._app_id}
-        return jwt.encode(claims, self._key, algorithm="RS256")
+        return jwt.encode(claims, self._signer, algorithm="RS256")
 
     def authorization(self, path: str) -> str | None:
         if path.startswith(("/app/", "/api/v3/app/")) or path in ("/app", "/api/v3/app"):
@@ -106,9 +109,25 @@ class AppAuth:
         with self._lock:
             if cache_key in self._installations:
                 return self._installations[cache_key]
+        with self._fetch:
+            with self._lock:
+                if cache_key in self._installations:
+                    return self._installations[cache_key]
+            return self._lookup(kind, owner, repo)
+
+    def _lookup(self, kind: str, owner: str, repo: str | None) -> int:
+        cache_key = owner.lower()
         lookup = f"/repos/{owner}/{repo}/installation" if kind == "repos" else None
         lookup = lookup or f"/orgs/{owner}/installation"
         status, data = self._call("GET", lookup, "")
+        said = str(data.get("message", "")) if isinstance(data, Mapping) else ""
+        if status == 401 or said == "Integration not found":
+            raise AuthError(
+                f"GitHub refused the GitHub App {self._app_id}'s JWT "
+                f"(GET {lookup} -> {status}: {said or 'no message'})",
+                hint=f"check {APP_ID_ENV} and the private key belong to the same app, and "
+                "that this machine's clock is right",
+            )
         if status != 200 or not isinstance(data, Mapping) or "id" not in data:
             raise AuthError(
                 f"the GitHub App {self._app_id} is not installed on {owner} "
@@ -119,11 +138,21 @@ class AppAuth:
             self._installations[cache_key] = int(data["id"])
             return self._installations[cache_key]
 
-    def _token(self, installation: int) -> str:
+    def _fresh(self, installation: int) -> str | None:
         with self._lock:
             minted = self._tokens.get(installation)
-            if minted and minted.expires - self._clock() > _REFRESH_MARGIN:
+            if minted and minted.expires - self._clock() > minted.margin:
                 return minted.token
+            return None
+
+    def _token(self, installation: int) -> str:
+        token = self._fresh(installation)
+        if token is not None:
+            return token
+        with self._fetch:
+            return self._fresh(installation) or self._mint(installation)
+
+    def _mint(self, installation: int) -> str:
         path = f"/app/installations/{installation}/access_tokens"
         status, data = self._call("POST", path, "{}")
         if status != 201 or not isinstance(data, Mapping) or "token" not in data:
@@ -131,15 +160,45 @@ class AppAuth:
                 f"could not mint an installation token (POST {path} -> {status})",
                 hint="check the app id and private key, and that the installation is active",
             )
-        expires = _parse_time(str(data.get("expires_at", "")), self._clock() + 3600)
+        now = self._clock()
+        expires = _parse_time(str(data.get("expires_at", "")), now + 3600)
+        # A token living under 20 minutes (a test server, or a GHES configured so) is refreshed
+        # when a quarter of its life is left, not before every request.
+        margin = min(_REFRESH_MARGIN, max(0.0, expires - now) / 4)
         with self._lock:
-            self._tokens[installation] = _Minted(str(data["token"]), expires)
+            self._tokens[installation] = _Minted(str(data["token"]), expires, margin)
         return str(data["token"])
 
     def _call(self, method: str, path: str, body: str) -> tuple[int, object]:
         if self._send is None:
             raise AuthError("AppAuth is not bound to a client")
         return self._send(method, path, body)
+
+
+def _key_error(why: str) -> AuthError:
+    return AuthError(
+        f"the GitHub App private key is unusable: {why}",
+        hint=f"set {APP_KEY_ENV} to the app's PEM private key as GitHub issued it (or "
+        f"{APP_KEY_FILE_ENV} to a file holding it)",
+    )
+
+
+def _signing_key(pem: bytes) -> rsa.RSAPrivateKey:
+    """The app's RSA private key; never echoes a byte of it in an error."""
+    text = pem.strip()
+    if b"-----BEGIN" in text and b"\\n" in text and b"\n" not in text:
+        text = text.replace(b"\\n", b"\n")  # stored with escaped newlines (a one-line secret)
+    try:
+        key = serialization.load_pem_private_key(text, password=None)
+    except TypeError:
+        raise _key_error(
+            "it is encrypted with a passphrase; GitHub issues it unencrypted"
+        ) from None
+    except (ValueError, UnsupportedAlgorithm):
+        raise _key_error("it is not a PEM private key") from None
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise _key_error(f"it is not an RSA key ({type(key).__name__})")
+    return key
 
 
 def _parse_time(text: str, default: float) -> float:

@@ -50,7 +50,13 @@ from reconciler.plan import (
     diff,
     explain_mismatch,
 )
-from reconciler.pr_comment import marker, parse_pr, pull_request_from_environ, upsert_comment
+from reconciler.pr_comment import (
+    PullRequest,
+    marker,
+    parse_pr,
+    pull_request_from_environ,
+    upsert_comment,
+)
 from reconciler.progress import Progress, interruptible
 from reconciler.render import (
     render_json,
@@ -206,6 +212,10 @@ def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str], out: Text
 
 def cmd_plan(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
     desired = load(args)
+    # Usage problems before any request: which pull request a comment goes to.
+    pr = None
+    if args.comment or args.pr:
+        pr = parse_pr(args.pr) if args.pr else pull_request_from_environ(environ)
     client = make_client(args, environ)
     try:
         planned = make_plan(desired, client, args, environ)
@@ -223,8 +233,8 @@ def cmd_plan(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) 
             doc["manifests"] = list(args.paths)
             doc["allow_env"] = list(args.allow_env)
             Path(args.out).write_text(render_json(doc), encoding="utf-8")
-        if args.comment or args.pr:
-            _comment(args, environ, client, markdown)
+        if pr is not None:
+            _comment(args, environ, client, markdown, pr)
     finally:
         client.close()
     _check_drift(planned, args)
@@ -232,9 +242,12 @@ def cmd_plan(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) 
 
 
 def _comment(
-    args: argparse.Namespace, environ: Mapping[str, str], client: GitHubClient, markdown: str
+    args: argparse.Namespace,
+    environ: Mapping[str, str],
+    client: GitHubClient,
+    markdown: str,
+    pr: PullRequest,
 ) -> None:
-    pr = parse_pr(args.pr) if args.pr else pull_request_from_environ(environ)
     token = environ.get(COMMENT_TOKEN_ENV)
     commenter = client
     if token:

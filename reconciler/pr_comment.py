@@ -17,6 +17,12 @@ from reconciler.errors import UsageError
 from reconciler.github import GitHubClient
 
 MARKER_PREFIX = "<!-- reconciler-plan"
+# GitHub refuses a longer comment body with 422 "Body is too long".
+MAX_COMMENT_CHARS = 65_536
+_CUT_NOTICE = (
+    "\n\n> **Truncated** to fit GitHub's 65,536-character comment limit; "
+    "the job summary and log have the full plan.\n"
+)
 
 
 def marker(paths: Sequence[str]) -> str:
@@ -61,12 +67,14 @@ def upsert_comment(client: GitHubClient, pr: PullRequest, body: str, tag: str) -
     """Create the comment, or update the one carrying `tag`; returns its URL."""
     owner, name = pr.repo.split("/", 1)
     base = f"/repos/{quote(owner)}/{quote(name)}/issues"
-    text = f"{tag}\n{body}"
+    text = fit_comment(f"{tag}\n{body}")
     existing = None
     for comment in client.paginate(f"{base}/{pr.number}/comments", None):
         if str(comment.get("body", "")).startswith(tag):
             existing = comment
             break
+    if existing is not None and existing.get("body") == text:
+        return str(existing.get("html_url", ""))  # unchanged: no edit, no notification
     if existing is None:
         resp = client.request(
             "POST", f"{base}/{pr.number}/comments", body={"body": text}, ok=(201,)
@@ -76,3 +84,12 @@ def upsert_comment(client: GitHubClient, pr: PullRequest, body: str, tag: str) -
             "PATCH", f"{base}/comments/{int(existing['id'])}", body={"body": text}, ok=(200,)
         )
     return str(resp.json().get("html_url", ""))
+
+
+def fit_comment(text: str) -> str:
+    """`text` cut at a line boundary, with a notice, when it exceeds GitHub's limit."""
+    if len(text) <= MAX_COMMENT_CHARS:
+        return text
+    room = MAX_COMMENT_CHARS - len(_CUT_NOTICE)
+    cut = text.rfind("\n", 0, room)
+    return text[: cut if cut > 0 else room] + _CUT_NOTICE

@@ -1,0 +1,434 @@
+"""How reconciler is delivered: example workflows, the composite action, the pre-commit hook
+and the container image.
+
+Nothing here runs GitHub Actions or Docker. The workflows and action are checked as data
+(and the action's shell step is run with bash exactly as the runner would, against the
+sandbox); the Dockerfile's own install step is replayed in a fresh virtualenv.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from reconciler.pr_comment import MARKER_PREFIX
+from reconciler.sandbox import Sandbox
+from tests.e2e import run, write_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS = ROOT / "examples" / "workflows"
+BIN = Path(sys.executable).parent
+_EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+
+
+def _yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def _workflow(name: str) -> dict[str, Any]:
+    doc = _yaml(WORKFLOWS / name)
+    assert isinstance(doc, dict), name
+    # YAML 1.1 reads the bare key `on` as the boolean true.
+    if True in doc:
+        doc["on"] = doc.pop(True)
+    return doc
+
+
+def _action() -> dict[str, Any]:
+    doc = _yaml(ROOT / "action.yml")
+    assert isinstance(doc, dict)
+    return doc
+
+
+def _reconciler_steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        step
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if "reconciler" in str(step.get("uses", ""))
+    ]
+
+
+# -- example workflows ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["plan.yml", "apply.yml", "drift.yml"])
+def test_example_workflow_is_a_valid_workflow(name: str) -> None:
+    doc = _workflow(name)
+    assert {"name", "on", "jobs"} <= set(doc)
+    assert doc["jobs"], name
+    for job_name, job in doc["jobs"].items():
+        assert isinstance(job.get("runs-on"), str) and job["runs-on"], job_name
+        assert isinstance(job.get("steps"), list) and job["steps"], job_name
+        for step in job["steps"]:
+            assert ("uses" in step) != ("run" in step), step
+    declared = set(_action()["inputs"])
+    steps = _reconciler_steps(doc)
+    assert steps, f"{name} does not use the reconciler action"
+    for step in steps:
+        assert set(step.get("with", {})) <= declared, step
+        assert step["with"]["command"] in ("validate", "plan", "apply")
+
+
+def test_plan_workflow_validates_and_comments_on_pull_requests() -> None:
+    doc = _workflow("plan.yml")
+    assert "pull_request" in doc["on"]
+    assert doc["permissions"]["pull-requests"] == "write"
+    commands = [s["with"]["command"] for s in _reconciler_steps(doc)]
+    assert commands == ["validate", "plan"]
+    plan = _reconciler_steps(doc)[1]["with"]
+    assert str(plan.get("comment", "true")) == "true"
+
+
+def test_apply_workflow_runs_on_main_one_at_a_time() -> None:
+    doc = _workflow("apply.yml")
+    assert doc["on"]["push"]["branches"] == ["main"]
+    assert doc["concurrency"]["group"]
+    assert doc["concurrency"].get("cancel-in-progress") is False  # never stop an apply midway
+    assert [s["with"]["command"] for s in _reconciler_steps(doc)] == ["apply"]
+
+
+def test_drift_workflow_is_scheduled_and_fails_on_drift() -> None:
+    doc = _workflow("drift.yml")
+    assert doc["on"]["schedule"][0]["cron"]
+    [step] = _reconciler_steps(doc)
+    assert step["with"]["command"] == "plan"
+    assert "--detailed-exitcode" in step["with"]["args"]
+    assert str(step["with"].get("comment")) == "false"
+    # A later step turns exit code 2 (changes present) into a failed job.
+    failing = [
+        s
+        for job in doc["jobs"].values()
+        for s in job["steps"]
+        if f"steps.{step['id']}.outputs.exit-code" in str(s.get("if", ""))
+    ]
+    assert failing and "exit 1" in failing[0]["run"]
+
+
+def test_examples_still_validate_with_workflows_beside_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    result = run(capsys, ["-v", "validate", "examples/"])
+    assert result.code == 0, result.err
+    assert "skipped 3 non-manifest files" in result.out
+    for name in ("plan.yml", "apply.yml", "drift.yml"):
+        assert f"skipped examples/workflows/{name}: not a manifest" in result.err
+
+
+# -- the composite action ---------------------------------------------------------------------
+
+
+def test_action_metadata_is_a_composite_action_using_only_declared_inputs() -> None:
+    action = _action()
+    assert {"name", "description", "inputs", "outputs", "runs"} <= set(action)
+    assert action["runs"]["using"] == "composite"
+    inputs = action["inputs"]
+    for name, spec in inputs.items():
+        assert spec.get("description"), name
+    text = (ROOT / "action.yml").read_text(encoding="utf-8")
+    used = set(re.findall(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}", text))
+    assert used, "the action uses no inputs"
+    assert used <= set(inputs), used - set(inputs)
+    assert {"command", "paths", "token", "app-id", "app-private-key", "comment-token"} <= used
+    step_ids = {s.get("id") for s in action["runs"]["steps"]}
+    for name, output in action["outputs"].items():
+        [ref] = re.findall(r"steps\.([A-Za-z0-9_-]+)\.outputs", output["value"])
+        assert ref in step_ids, name
+    for step in action["runs"]["steps"]:
+        if "run" in step:
+            assert step.get("shell") == "bash", step.get("name")
+
+
+def _evaluate(text: str, inputs: dict[str, str], github: dict[str, str]) -> str:
+    """The runner's `${{ }}` substitution, for the two contexts the action uses."""
+
+    def one(match: re.Match[str]) -> str:
+        context, _, name = match.group(1).partition(".")
+        assert context in ("inputs", "github"), match.group(0)
+        return inputs[name] if context == "inputs" else github[name]
+
+    return _EXPR.sub(one, text)
+
+
+def _run_action(
+    sb: Sandbox, tmp_path: Path, given: dict[str, str], *, event: str = "pull_request"
+) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
+    """Run the action's reconciler step with bash, the way a runner would."""
+    action = _action()
+    github = {"api_url": sb.url, "token": "workflow-token", "action_path": str(ROOT)}
+    inputs = {
+        name: _evaluate(str(spec.get("default", "")), {}, github)
+        for name, spec in action["inputs"].items()
+    }
+    inputs.update(given)
+    [step] = [s for s in action["runs"]["steps"] if s.get("id") == "run"]
+    output = tmp_path / "github_output"
+    output.write_text("", encoding="utf-8")
+    event_file = tmp_path / "event.json"
+    event_file.write_text(json.dumps({"number": 3, "pull_request": {"number": 3}}), "utf-8")
+    env = {
+        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_EVENT_NAME": event,
+        "GITHUB_EVENT_PATH": str(event_file),
+        "GITHUB_REPOSITORY": "octo-org/infra",
+        "GITHUB_OUTPUT": str(output),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "A_TOKEN": "alpha",
+    }
+    env.update({k: _evaluate(str(v), inputs, github) for k, v in step["env"].items()})
+    script = _evaluate(step["run"], inputs, github)
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    outputs = dict(
+        line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines() if line
+    )
+    return proc, outputs
+
+
+@pytest.fixture
+def action_sandbox(sandbox: Sandbox, tmp_path: Path) -> Sandbox:
+    sandbox.add_repo("octo-org/infra")
+    sandbox.add_pull_request("octo-org/infra", 3)
+    sandbox.add_token("workflow-token", {"issues": "write", "metadata": "read"})
+    (tmp_path / "secrets").mkdir()
+    write_manifest(
+        tmp_path / "secrets",
+        """
+        version: 1
+        orgs:
+          octo-org:
+            actions:
+              secrets:
+                A_TOKEN: {value: {env: A_TOKEN}, visibility: all}
+        """,
+    )
+    return sandbox
+
+
+def test_action_plan_on_a_pull_request_comments_and_keeps_the_job_green(
+    action_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    given = {"command": "plan", "token": action_sandbox.token, "args": "--detailed-exitcode"}
+    proc, outputs = _run_action(action_sandbox, tmp_path, given)
+    assert proc.returncode == 0, proc.stderr
+    assert outputs == {"exit-code": "2"}  # changes present, reported, not a failure
+    [comment] = action_sandbox.comments("octo-org/infra", 3)
+    assert comment["body"].startswith(MARKER_PREFIX)
+    posted = [e for e in action_sandbox.exchanges if e.method == "POST" and "/comments" in e.url]
+    assert [dict(e.request_headers).get("Authorization") for e in posted] == [
+        "Bearer workflow-token"  # the comment token (the workflow's), not the main token
+    ]
+    assert "`A_TOKEN`" in (tmp_path / "summary.md").read_text(encoding="utf-8")
+    again, _ = _run_action(action_sandbox, tmp_path, given)
+    assert again.returncode == 0, again.stderr
+    assert len(action_sandbox.comments("octo-org/infra", 3)) == 1
+
+
+def test_action_does_not_comment_outside_pull_requests(
+    action_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    given = {"command": "plan", "token": action_sandbox.token}
+    proc, outputs = _run_action(action_sandbox, tmp_path, given, event="schedule")
+    assert proc.returncode == 0, proc.stderr
+    assert outputs == {"exit-code": "0"}
+    assert action_sandbox.comments("octo-org/infra", 3) == []
+
+
+def test_action_apply_with_detailed_exitcode_fails_the_step_on_changes(
+    action_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    given = {
+        "command": "apply",
+        "token": action_sandbox.token,
+        "args": "--detailed-exitcode --write-delay 0",
+    }
+    proc, outputs = _run_action(action_sandbox, tmp_path, given)
+    assert outputs == {"exit-code": "2"}
+    assert proc.returncode == 2
+    assert action_sandbox.secrets("octo-org", "actions")["A_TOKEN"].value == b"alpha"
+
+
+def test_action_validation_errors_become_annotations_and_fail_the_step(
+    action_sandbox: Sandbox, tmp_path: Path
+) -> None:
+    bad = tmp_path / "secrets" / "secrets.yaml"
+    bad.write_text(bad.read_text(encoding="utf-8").replace("all", "everyone"), "utf-8")
+    proc, outputs = _run_action(action_sandbox, tmp_path, {"command": "validate"})
+    assert proc.returncode == 1
+    assert outputs == {"exit-code": "1"}
+    assert re.search(r"^::error file=secrets/secrets\.yaml,line=\d+,col=\d+::", proc.stdout, re.M)
+
+
+# -- pre-commit -------------------------------------------------------------------------------
+
+
+def _hook() -> dict[str, Any]:
+    hooks = _yaml(ROOT / ".pre-commit-hooks.yaml")
+    assert isinstance(hooks, list)
+    [hook] = hooks
+    assert isinstance(hook, dict)
+    return hook
+
+
+def _run_hook(hook: dict[str, Any], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """What pre-commit runs: entry + args, plus the matching files when pass_filenames."""
+    files = sorted(
+        str(p.relative_to(cwd))
+        for p in cwd.rglob("*")
+        if p.is_file() and re.search(hook["files"], str(p.relative_to(cwd)))
+    )
+    assert files, "the hook would not even trigger"
+    entry = shlex.split(hook["entry"])
+    command = [str(BIN / entry[0]), *entry[1:], *hook.get("args", [])]
+    if hook.get("pass_filenames", True):
+        command += files
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def test_pre_commit_hook_runs_an_existing_command(tmp_path: Path) -> None:
+    hook = _hook()
+    assert {"id", "name", "entry", "language"} <= set(hook)
+    assert hook["language"] == "python"  # pre-commit installs this package, then runs entry
+    entry = shlex.split(hook["entry"])
+    assert entry == ["reconciler", "validate"]
+    executable = shutil.which(entry[0], path=str(BIN))
+    assert executable, f"{entry[0]} is not installed beside {sys.executable}"
+    shutil.copy(ROOT / "examples" / "repos.yaml", tmp_path / "repos.yaml")
+    ok = _run_hook(hook, tmp_path)
+    assert ok.returncode == 0, ok.stderr
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("version: 1\norgs: {octo-org: {actions: {prune: maybe}}}\n", "utf-8")
+    bad = _run_hook(hook, tmp_path)
+    assert bad.returncode == 1 and "broken.yaml:" in bad.stderr
+
+
+def test_pre_commit_hook_passes_in_a_repository_with_workflows(tmp_path: Path) -> None:
+    hook = _hook()
+    (tmp_path / "secrets").mkdir()
+    shutil.copy(ROOT / "examples" / "repos.yaml", tmp_path / "secrets" / "repos.yaml")
+    (tmp_path / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy(WORKFLOWS / "plan.yml", tmp_path / ".github" / "workflows" / "plan.yml")
+    shutil.copy(ROOT / "action.yml", tmp_path / "action.yml")
+    proc = _run_hook(hook, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("OK: 1 manifest files")
+
+
+# -- Dockerfile -------------------------------------------------------------------------------
+
+
+def _dockerfile() -> list[tuple[str, str]]:
+    """(instruction, arguments) pairs, continuation lines joined, comments dropped."""
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    joined = re.sub(r"\\\n", " ", text)
+    out: list[tuple[str, str]] = []
+    for raw in joined.splitlines():
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            instruction, _, args = line.partition(" ")
+            out.append((instruction.upper(), args.strip()))
+    return out
+
+
+def test_dockerfile_is_pinned_non_root_with_reconciler_entrypoint() -> None:
+    steps = _dockerfile()
+    [base] = [args for ins, args in steps if ins == "FROM"]
+    image, _, tag = base.partition(":")
+    assert image == "python"
+    assert re.match(r"^\d+\.\d+\.\d+-", tag), f"base image not pinned to a version: {base}"
+    users = [args for ins, args in steps if ins == "USER"]
+    assert users and users[-1] not in ("root", "0"), users
+    [entrypoint] = [args for ins, args in steps if ins == "ENTRYPOINT"]
+    assert json.loads(entrypoint) == ["reconciler"]
+    assert not [args for ins, args in steps if ins == "ADD"]  # ADD can fetch URLs
+    for ins, args in steps:
+        if ins == "RUN":
+            assert not re.search(r"\b(curl|wget|git clone|apt-get|apk)\b", args), args
+    user_line = next(i for i, (ins, _) in enumerate(steps) if ins == "USER")
+    entry_line = next(i for i, (ins, _) in enumerate(steps) if ins == "ENTRYPOINT")
+    assert user_line < entry_line
+
+
+def test_dockerfile_install_step_works_in_a_fresh_venv(tmp_path: Path) -> None:
+    """Replay the image build: its COPY sources, ENV, and `pip install`, in a new venv."""
+    steps = _dockerfile()
+    context = tmp_path / "image"
+    context.mkdir()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", str(tmp_path)),
+    }
+    for key in ("PIP_FIND_LINKS", "PIP_CERT", "PIP_DEFAULT_TIMEOUT", "PIP_CONFIG_FILE"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    installs: list[list[str]] = []
+    for ins, args in steps:
+        if ins == "ENV":
+            env.update(dict(re.findall(r"(\w+)=(\S+)", args)))
+        elif ins == "COPY":
+            *sources, _dest = shlex.split(args)
+            for source in sources:
+                origin = ROOT / source
+                if origin.is_dir():
+                    shutil.copytree(
+                        origin, context / source, ignore=shutil.ignore_patterns("__pycache__")
+                    )
+                else:
+                    shutil.copy(origin, context / source)
+        elif ins == "RUN":
+            for command in args.split("&&"):
+                words = shlex.split(command)
+                if words[:4] == ["python", "-m", "pip", "install"]:
+                    installs.append(words[4:])
+    assert len(installs) == 1, installs
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    proc = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", *installs[0]],
+        cwd=context,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    version = subprocess.run(
+        [str(venv / "bin" / "reconciler"), "--version"],
+        cwd=tmp_path,
+        env={"PATH": env["PATH"]},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.startswith("reconciler ")
+    validated = subprocess.run(
+        [str(venv / "bin" / "reconciler"), "validate", str(ROOT / "examples")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert validated.returncode == 0, validated.stderr  # the schema ships in the package
