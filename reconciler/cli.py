@@ -241,7 +241,8 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) 
             if isinstance(secret.source, EnvSource):
                 demo_env.setdefault(secret.source.var, f"demo value of {secret.source.var}")
         demo_env.update(GITHUB_TOKEN=sb.token, GITHUB_API_URL=sb.url)
-        demo_env.pop("GH_TOKEN", None)
+        for credential in ("GH_TOKEN", "RECONCILER_APP_ID"):
+            demo_env.pop(credential, None)  # the demo only ever talks to its own sandbox
         steps: list[list[str]] = [
             ["validate", *args.paths],
             ["plan", *args.paths],

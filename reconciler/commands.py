@@ -101,15 +101,21 @@ def make_client(args: argparse.Namespace, environ: Mapping[str, str]) -> GitHubC
     return GitHubClient(config, auth=auth_from_environ(environ))
 
 
+def _ledger_spec(args: argparse.Namespace, environ: Mapping[str, str]) -> str:
+    return str(args.ledger or environ.get(LEDGER_ENV) or DEFAULT_LEDGER_PATH)
+
+
 def _ledger_store(
-    args: argparse.Namespace, environ: Mapping[str, str], client: GitHubClient
+    args: argparse.Namespace, environ: Mapping[str, str], client: GitHubClient | None
 ) -> LedgerStore | None:
+    """The configured store; a `github:` one needs a client, a file one does not."""
     if getattr(args, "no_ledger", False):
         return None
-    spec = args.ledger or environ.get(LEDGER_ENV) or DEFAULT_LEDGER_PATH
-    where = parse_ledger_location(spec)
+    where = parse_ledger_location(_ledger_spec(args, environ))
     if isinstance(where, Path):
         return FileLedgerStore(where)
+    if client is None:
+        raise UsageError("a github: ledger needs GitHub credentials")
     repo, path, branch = where
     return GitHubLedgerStore(client, repo, path, branch)
 
@@ -369,11 +375,11 @@ def _emit_results(
 
 
 def cmd_ledger(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
-    needs_client = (args.ledger or environ.get(LEDGER_ENV) or "").startswith("github:")
+    needs_client = _ledger_spec(args, environ).startswith("github:")
     client = make_client(args, environ) if needs_client else None
     try:
-        store = _ledger_store(args, environ, client)  # type: ignore[arg-type]
-        assert store is not None
+        store = _ledger_store(args, environ, client)
+        assert store is not None  # `ledger` has no --no-ledger
         ledger = store.load()
         if args.ledger_command == "show":
             out.write(f"ledger {store.describe()}: {len(ledger.entries)} secrets\n")
