@@ -144,20 +144,22 @@ def make_plan(
     store = _ledger_store(args, environ, client)
     ledger = store.load() if store else Ledger()
     key = LedgerKey.from_environ(environ)
+    prints = fingerprints(desired.secrets(), key, environ, allow) if key else {}
     if key and ledger.key_id and ledger.key_id != key.key_id():
         log.warning(
             "the ledger's fingerprints were made with another RECONCILER_LEDGER_KEY; "
             "values are not comparable until the next apply records them again"
         )
-        prints = {}
+        # Compare against no fingerprints, but keep `prints`: apply records them under the new key.
+        ledger_for_diff = ledger.without_fingerprints()
     else:
-        prints = fingerprints(desired.secrets(), key, environ, allow) if key else {}
+        ledger_for_diff = ledger
     live, keys = read_live(desired, client, concurrency=args.concurrency)
     stale = stale_sealed_values(desired.secrets(), keys)
     if stale:
         raise ManifestError(stale)
     drift = DriftPolicy(args.drift) if args.drift else desired.settings.drift
-    facts = ValueFacts(ledger, prints, drift or DriftPolicy.OVERWRITE) if store else None
+    facts = ValueFacts(ledger_for_diff, prints, drift or DriftPolicy.OVERWRITE) if store else None
     plan = diff(
         desired.groups,
         live,

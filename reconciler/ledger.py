@@ -89,9 +89,19 @@ class Ledger:
     def get(self, scope: Scope, app: App, name: str) -> Entry | None:
         return self.entries.get(entry_key(scope, app, name))
 
+    def without_fingerprints(self) -> Ledger:
+        """The same entries, values not comparable: what a ledger of another key amounts to."""
+        stripped = {k: replace(v, fingerprint=None) for k, v in self.entries.items()}
+        return replace(self, entries=MappingProxyType(stripped))
+
     def updated(self, changes: Mapping[EntryKey, Entry | None], key_id: str | None) -> Ledger:
         """A new ledger with `changes` applied (None removes an entry)."""
-        merged = dict(self.entries)
+        base = self
+        if key_id and self.key_id and key_id != self.key_id:
+            # Fingerprints made with the old key can never match the new key's: keeping them
+            # under the new key_id would later read as "value changed". Not comparable instead.
+            base = self.without_fingerprints()
+        merged = dict(base.entries)
         for k, v in changes.items():
             if v is None:
                 merged.pop(k, None)
@@ -134,23 +144,51 @@ def parse_ledger(text: str, where: str) -> Ledger:
         ) from None
     if not isinstance(doc, dict) or doc.get("format") != LEDGER_FORMAT:
         raise LedgerError(f"{where}: not a reconciler ledger (no `format: {LEDGER_FORMAT}`)")
-    if doc.get("version") != LEDGER_VERSION:
+    version = doc.get("version")
+    if type(version) is not int or version != LEDGER_VERSION:  # `true == 1` in Python
         raise LedgerError(
             f"{where}: ledger format version {doc.get('version')!r} is not supported "
             f"(this reconciler reads version {LEDGER_VERSION})",
             hint="upgrade reconciler",
         )
     entries: dict[EntryKey, Entry] = {}
+    items = doc.get("secrets", [])
+    if not isinstance(items, list):
+        raise LedgerError(f"{where}: malformed ledger (`secrets` is not a list)")
+    for index, item in enumerate(items):
+        try:
+            entries.update([_parse_entry(item)])
+        except (KeyError, TypeError, ValueError) as e:
+            raise LedgerError(
+                f"{where}: malformed ledger entry secrets[{index}] ({type(e).__name__}: {e})"
+            ) from None
     try:
-        for item in doc.get("secrets", []):
-            kind = ScopeKind(item["scope"]).value
-            app = App(item["app"]).value
-            key = (kind, str(item["target"]).lower(), app, str(item["name"]).upper())
-            fp, source = item.get("fingerprint"), item.get("source")
-            entries[key] = Entry(
-                str(item["updated_at"]), str(fp) if fp else None, str(source) if source else None
-            )
-    except (KeyError, TypeError, ValueError) as e:
-        raise LedgerError(f"{where}: malformed ledger entry ({type(e).__name__}: {e})") from None
-    key_id = doc.get("key_id")
-    return Ledger(MappingProxyType(entries), str(key_id) if key_id else None)
+        key_id = _optional_str(doc, "key_id")
+    except TypeError as e:
+        raise LedgerError(f"{where}: malformed ledger ({e})") from None
+    return Ledger(MappingProxyType(entries), key_id)
+
+
+def _parse_entry(item: Any) -> tuple[EntryKey, Entry]:
+    if not isinstance(item, dict):
+        raise TypeError("an entry must be an object")
+    kind = ScopeKind(item["scope"]).value
+    app = App(item["app"]).value
+    target, name, updated_at = (_required_str(item, k) for k in ("target", "name", "updated_at"))
+    key = (kind, target.lower(), app, name.upper())
+    entry = Entry(updated_at, _optional_str(item, "fingerprint"), _optional_str(item, "source"))
+    return key, entry
+
+
+def _required_str(item: Mapping[str, Any], key: str) -> str:
+    value = item[key]
+    if not isinstance(value, str) or not value:
+        raise TypeError(f"{key} must be a non-empty string")
+    return value
+
+
+def _optional_str(item: Mapping[str, Any], key: str) -> str | None:
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{key} must be a string")
+    return value or None

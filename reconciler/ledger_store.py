@@ -87,6 +87,7 @@ class GitHubLedgerStore:
         params = {"ref": self.branch} if self.branch else None
         resp = self.client.request("GET", self._url_path(), params=params, ok=(200, 404))
         if resp.status_code == 404:
+            self._check_branch()
             self._sha = None
             return Ledger()
         data = resp.json()
@@ -98,6 +99,21 @@ class GitHubLedgerStore:
         except (binascii.Error, UnicodeDecodeError):
             raise LedgerError(f"{self.describe()}: the ledger is not UTF-8 text") from None
         return parse_ledger(text, self.describe())
+
+    def _check_branch(self) -> None:
+        """No file yet is an empty ledger; no such repository or branch is a mistake, said
+        now rather than by the save after apply has written every secret."""
+        owner, name = self.repo.split("/", 1)
+        path = f"/repos/{quote(owner)}/{quote(name)}"
+        if self.branch:
+            path += f"/branches/{quote(self.branch)}"
+        if self.client.request("GET", path, ok=(200, 404)).status_code == 404:
+            what = f"branch {self.branch} of {self.repo}" if self.branch else self.repo
+            raise LedgerError(
+                f"{self.describe()}: {what} does not exist, or the token cannot see it",
+                hint="create the branch first (the ledger file itself is created on the "
+                "first apply); the token needs Contents: read and write on the repository",
+            )
 
     def save(self, changes: Mapping[EntryKey, Entry | None], key_id: str | None) -> Ledger:
         for _ in range(_SAVE_ATTEMPTS):

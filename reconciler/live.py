@@ -165,20 +165,16 @@ def read_live(
             if item.get("visibility") == "selected"
             and str(item["name"]).upper() in managed[(scope, app)]
         ]
-        selections = _map(
-            pool,
-            lambda job: frozenset(
-                str(r["name"]).lower()
-                for r in client.list_selected_repositories(job[0], job[1], job[2])
-            ),
-            selection_jobs,
-        )
+        selections = _map(pool, lambda job: client.list_selected_repositories(*job), selection_jobs)
         keys = _map(pool, lambda k: client.public_key(k[0], k[1]), sealed_scopes)
 
-    selected_by_key = {
-        (scope, app, name): sel
-        for (scope, app, name), sel in zip(selection_jobs, selections, strict=True)
-    }
+    selected_by_key: dict[tuple[Scope, App, str], frozenset[str]] = {}
+    for (scope, app, name), repos in zip(selection_jobs, selections, strict=True):
+        selected_by_key[(scope, app, name)] = frozenset(str(r["name"]).lower() for r in repos)
+        # A live selection names repositories the manifest may no longer name; removing one
+        # of them needs its id, which this listing already gave.
+        for r in repos:
+            repo_ids.setdefault(f"{scope.org}/{r['name']}".lower(), int(r["id"]))
     live_groups = tuple(
         LiveGroup(
             scope,

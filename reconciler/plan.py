@@ -281,12 +281,16 @@ def _value_reason(
         return ValueReason.ALWAYS, False
     entry = facts.ledger.get(secret.scope, secret.app, secret.name) if facts else None
     if facts is not None and entry is not None:
+        drifted = current.updated_at != entry.updated_at
+        if drifted and facts.drift is DriftPolicy.FAIL:
+            # Checked first: a value or source change must not write over someone's edit.
+            return ValueReason.DRIFT, False
         if entry.source and entry.source != secret.source.describe():
             return ValueReason.SOURCE_CHANGED, False
         now = facts.fingerprints.get(entry_key(secret.scope, secret.app, secret.name))
         if entry.fingerprint and now and now != entry.fingerprint:
             return ValueReason.VALUE_CHANGED, False
-        if current.updated_at != entry.updated_at:
+        if drifted:
             if facts.drift is DriftPolicy.IGNORE:
                 return None, False
             return ValueReason.DRIFT, False
