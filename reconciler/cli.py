@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn, TextIO
 
-from reconciler import __version__, commands
+from reconciler import __version__, adopt, commands
 from reconciler.errors import (
     ExitStatus,
     ManifestError,
@@ -277,7 +277,7 @@ _COMMANDS = {
     "plan": commands.cmd_plan,
     "apply": commands.cmd_apply,
     "ledger": commands.cmd_ledger,
-    "import": commands.cmd_import,
+    "import": adopt.cmd_import,
     "sandbox": cmd_sandbox,
     "demo": cmd_demo,
 }
@@ -357,7 +357,7 @@ def main(
             level = logging.DEBUG
         _configure_logging(level)
         if args.command == "seal":
-            return int(commands.cmd_seal(args, environ, out, stdin or sys.stdin))
+            return int(adopt.cmd_seal(args, environ, out, stdin or sys.stdin))
         return int(_COMMANDS[args.command](args, environ, out))
     except ReconcilerError as e:
         if debug:

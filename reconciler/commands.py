@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from reconciler.auth import auth_from_environ
-from reconciler.crypto import seal
 from reconciler.errors import (
     ExitStatus,
     ManifestError,
@@ -27,7 +26,6 @@ from reconciler.errors import (
 )
 from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
 from reconciler.github import DEFAULT_API_URL, ClientConfig, GitHubClient, PublicKey
-from reconciler.importer import import_state
 from reconciler.ledger import Ledger, LedgerKey
 from reconciler.ledger_store import (
     DEFAULT_LEDGER_PATH,
@@ -39,8 +37,7 @@ from reconciler.ledger_store import (
 from reconciler.ledger_sync import fingerprints, ledger_changes, updated_at_after
 from reconciler.live import read_live
 from reconciler.manifest import check_values, load_manifests
-from reconciler.manifest_dump import dump_manifest
-from reconciler.model import App, DesiredState, DriftPolicy, LiveState, Scope, ScopeKind
+from reconciler.model import App, DesiredState, DriftPolicy, LiveState, Scope
 from reconciler.plan import (
     PLAN_FORMAT,
     Plan,
@@ -67,7 +64,6 @@ from reconciler.render import (
     results_document,
 )
 from reconciler.safety import Thresholds, stale_sealed_values, unsafe_reasons
-from reconciler.sources import MAX_VALUE_BYTES, SecretValue
 
 log = logging.getLogger(__name__)
 
@@ -404,60 +400,3 @@ def cmd_ledger(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO
     finally:
         if client:
             client.close()
-
-
-# -- seal and import ---------------------------------------------------------------------------
-
-
-def _scope_from(args: argparse.Namespace) -> Scope:
-    if bool(args.org) == bool(args.repo):
-        raise UsageError("give exactly one of --org ORG or --repo OWNER/REPO")
-    return Scope(ScopeKind.ORG, args.org) if args.org else Scope(ScopeKind.REPO, args.repo)
-
-
-def cmd_seal(
-    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, stdin: TextIO
-) -> int:
-    """Read a value from stdin (never argv: it would land in shell history and `ps`)."""
-    scope = _scope_from(args)
-    if hasattr(stdin, "isatty") and stdin.isatty():
-        sys.stderr.write("value (end with Ctrl-D): ")
-        sys.stderr.flush()
-    data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode("utf-8")
-    if args.strip:
-        data = data.rstrip(b"\r\n")
-    if not data:
-        raise UsageError("no value on stdin", hint="e.g. reconciler seal ... < value.txt")
-    if len(data) > MAX_VALUE_BYTES:
-        raise UsageError("the value is larger than GitHub's 48 KB limit")
-    client = make_client(args, environ)
-    try:
-        key = client.public_key(scope, App(args.app))
-    finally:
-        client.close()
-    ciphertext = seal(key.key, SecretValue(data))
-    out.write(f'value: {{sealed: "{ciphertext}", key_id: "{key.key_id}"}}\n')
-    return ExitStatus.OK
-
-
-def cmd_import(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
-    if not args.org and not args.repo:
-        raise UsageError("give --org ORG and/or --repo OWNER/REPO")
-    apps = [App(a) for a in args.app] if args.app else list(App)
-    client = make_client(args, environ)
-    try:
-        desired = import_state(client, args.org, args.repo, apps, concurrency=args.concurrency)
-    finally:
-        client.close()
-    text = dump_manifest(desired)
-    header = (
-        "# Imported by `reconciler import`: every value is an env reference named after the\n"
-        "# secret. Set those variables (or change the sources) before the first apply.\n"
-    )
-    if args.out:
-        Path(args.out).write_text(header + text, encoding="utf-8")
-        count = len(desired.secrets())
-        sys.stderr.write(f"wrote {count} secrets to {args.out}\n")
-    else:
-        out.write(header + text)
-    return ExitStatus.OK
