@@ -81,7 +81,7 @@ class DriftError(ReconcilerError):
 def load(args: argparse.Namespace) -> DesiredState:
     result = load_manifests(args.paths, extra_allow_env=tuple(args.allow_env))
     for skipped in result.skipped:
-        log.info("skipped %s: not a manifest (no top-level `version` key)", skipped)
+        log.info("skipped %s: not a manifest (no top-level version, orgs or repos)", skipped)
     return result.desired
 
 
@@ -201,13 +201,13 @@ def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str], out: Text
         if problems:
             raise ManifestError(problems)
     desired = result.desired
-    for skipped in result.skipped:
-        log.info("skipped %s: not a manifest (no top-level `version` key)", skipped)
     skipped = f"; skipped {len(result.skipped)} non-manifest files" if result.skipped else ""
     out.write(
         f"OK: {len(desired.files)} manifest files, {len(desired.groups)} scope/app groups, "
         f"{len(desired.secrets())} secrets{skipped}.\n"
     )
+    for path in result.skipped:
+        out.write(f"  skipped {path}: not a manifest (no top-level version, orgs or repos)\n")
     return ExitStatus.OK
 
 

@@ -1,0 +1,108 @@
+"""Progress on stderr, the TTY bar, colour rules, and write pacing."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from reconciler.commands import _colour
+from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
+from reconciler.github import ClientConfig, GitHubClient
+from reconciler.live import read_live
+from reconciler.manifest import load_manifests
+from reconciler.model import LiveState
+from reconciler.plan import Action, ValuePolicy, diff
+from reconciler.progress import Progress
+from reconciler.sandbox import Sandbox
+from tests.builders import group, secret
+from tests.e2e import write_manifest
+
+
+class _Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _results(n: int) -> list[Result]:
+    plan = diff(
+        (group(*(secret(f"S{i:02d}") for i in range(n))),),
+        LiveState(()),
+        ValuePolicy.AUTO,
+    )
+    return [Result(c, Outcome.DONE, requests=1) for c in plan.changes]
+
+
+def test_one_line_per_change_and_a_bar_only_on_a_tty_for_long_runs() -> None:
+    plain = io.StringIO()
+    progress = Progress(plain, 12)
+    for r in _results(12):
+        progress.update(r)
+    progress.done()
+    assert plain.getvalue().count("\n") == 12
+    assert "[" not in plain.getvalue() and "\x1b" not in plain.getvalue()
+
+    tty = _Tty()
+    progress = Progress(tty, 12)
+    for r in _results(12):
+        progress.update(r)
+    assert "] 12/12" in tty.getvalue()
+    assert tty.getvalue().count("ok  + octo-org dependabot S") == 12
+
+    short = _Tty()
+    progress = Progress(short, 3)
+    for r in _results(3):
+        progress.update(r)
+    assert "/3" not in short.getvalue()  # three changes need no bar
+
+
+def test_colour_only_on_a_tty_and_never_with_no_color() -> None:
+    assert _colour(_Tty(), {}) is True
+    assert _colour(_Tty(), {"NO_COLOR": "1"}) is False
+    assert _colour(io.StringIO(), {}) is False
+
+
+def test_writes_are_paced_by_the_write_delay(sandbox: Sandbox, tmp_path: Path) -> None:
+    """Pacing is observed through the injected sleep, not by timing the run."""
+    sandbox.add_repo("octo-org/web")
+    manifest = write_manifest(
+        tmp_path,
+        """
+        version: 1
+        orgs:
+          octo-org:
+            dependabot:
+              secrets:
+                A: {value: {env: A_TOKEN}, visibility: private}
+                B: {value: {env: A_TOKEN}, visibility: private}
+                C: {value: {env: A_TOKEN}, visibility: private}
+        """,
+    )
+    desired = load_manifests([str(manifest)]).desired
+    client = GitHubClient(ClientConfig(api_url=sandbox.url, token=sandbox.token))
+    live, keys = read_live(desired, client)
+    plan = diff(desired.groups, live, ValuePolicy.AUTO)
+    slept: list[float] = []
+    results = apply_plan(
+        plan,
+        desired.secrets(),
+        live,
+        keys,
+        client,
+        ApplyOptions({"A_TOKEN": "a-value"}, write_delay=0.75),
+        sleep=slept.append,
+    )
+    client.close()
+    assert [r.outcome for r in results] == [Outcome.DONE] * 3
+    assert all(r.change.action is Action.CREATE for r in results)
+    assert slept == [0.75, 0.75]  # between writes, not before the first
+    writes = [r for r in sandbox.requests if r.method == "PUT"]
+    assert len(writes) == 3
+
+
+@pytest.mark.parametrize("delay", ["-1", "soon"])
+def test_bad_write_delay_is_a_usage_error(delay: str) -> None:
+    from reconciler import cli
+
+    assert cli.main(["apply", "x.yaml", "--write-delay", delay], {}, out=io.StringIO()) == 64
