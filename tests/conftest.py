@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import sys
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,27 +20,10 @@ import pytest
 # The helper modules beside this file (openapi_check, sandbox_client) are plain imports.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from openapi_check import SPEC_FILE, check_exchanges, spec_available
+from openapi_check import sandbox_problems
 from sandbox_client import Api
 
 from reconciler.sandbox import Sandbox, SandboxConfig
-
-
-class ConformanceSkipped(UserWarning):
-    """GitHub's OpenAPI file is missing, so exchanges were not checked."""
-
-
-def _verdict(sb: Sandbox) -> list[str]:
-    problems = [f"sandbox internal error:\n{tb}" for tb in sb.errors]
-    if spec_available():
-        problems.extend(check_exchanges(sb.exchanges))
-    else:
-        warnings.warn(
-            f"OpenAPI conformance not checked: {SPEC_FILE} is missing",
-            ConformanceSkipped,
-            stacklevel=1,
-        )
-    return problems
 
 
 @pytest.fixture
@@ -58,7 +40,7 @@ def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
     problems: list[str] = []
     for sb in started:
         sb.stop()
-        problems.extend(_verdict(sb))
+        problems.extend(sandbox_problems(sb))
     if problems:
         pytest.fail(
             "exchanges do not conform to GitHub's OpenAPI description:\n" + "\n".join(problems)

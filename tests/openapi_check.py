@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from openapi_core.templating.responses.exceptions import ResponseNotFound
 from openapi_core.testing import MockRequest, MockResponse
 from openapi_schema_validator import OAS30Validator
 
-from reconciler.sandbox import Exchange
+from reconciler.sandbox import Exchange, Sandbox
 
 SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "github-openapi"
 SPEC_FILE = SPEC_DIR / "api.github.com.secrets.json"
@@ -208,3 +209,21 @@ def check_exchange(ex: Exchange) -> list[str]:
 def check_exchanges(exchanges: Iterable[Exchange]) -> list[str]:
     """Every mismatch between the exchanges and GitHub's description; empty when clean."""
     return [problem for ex in exchanges for problem in check_exchange(ex)]
+
+
+class ConformanceSkipped(UserWarning):
+    """GitHub's OpenAPI file is missing, so exchanges were not checked."""
+
+
+def sandbox_problems(sb: Sandbox) -> list[str]:
+    """A stopped sandbox's verdict: its internal errors and its non-conforming exchanges."""
+    problems = [f"sandbox internal error:\n{tb}" for tb in sb.errors]
+    if spec_available():
+        problems.extend(check_exchanges(sb.exchanges))
+    else:
+        warnings.warn(
+            f"OpenAPI conformance not checked: {SPEC_FILE} is missing",
+            ConformanceSkipped,
+            stacklevel=1,
+        )
+    return problems

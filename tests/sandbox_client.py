@@ -42,3 +42,12 @@ class Api:
 
     def close(self) -> None:
         self.session.close()
+
+
+def error_of(response: requests.Response, status: int) -> str:
+    """GitHub's error shape with this status, and its message."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["status"] == str(status) and body["documentation_url"]
+    message: str = body["message"]
+    return message

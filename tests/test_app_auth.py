@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from openapi_check import check_exchanges, spec_available
+from openapi_check import sandbox_problems
 
 from reconciler.auth import AppAuth, AuthError, TokenAuth, auth_from_environ
 from reconciler.errors import UsageError
@@ -325,9 +325,7 @@ def timed() -> Iterator[Timed]:
     world.sb.start()
     yield world
     world.sb.stop()
-    problems = [f"sandbox internal error:\n{tb}" for tb in world.sb.errors]
-    if spec_available():
-        problems.extend(check_exchanges(world.sb.exchanges))
+    problems = sandbox_problems(world.sb)
     assert not problems, "\n".join(problems)
 
 

@@ -8,11 +8,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-import requests
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from openapi_check import check_exchanges, spec_available
-from sandbox_client import Api
+from openapi_check import sandbox_problems
+from sandbox_client import Api, error_of
 
 from reconciler.sandbox import Fault, Sandbox, SandboxConfig
 from reconciler.sandbox.clock import Clock
@@ -64,9 +63,7 @@ def timed() -> Iterator[Timed]:
     world.sb.start()
     yield world
     world.sb.stop()
-    problems = [f"sandbox internal error:\n{tb}" for tb in world.sb.errors]
-    if spec_available():
-        problems.extend(check_exchanges(world.sb.exchanges))
+    problems = sandbox_problems(world.sb)
     assert not problems, "\n".join(problems)
 
 
@@ -77,14 +74,6 @@ def pem(timed: Timed) -> bytes:
     timed.sb.add_repo("other-org/public")
     timed.sb.add_repo("other-org/secret", private=True)
     return timed.sb.add_app(APP, {"octo-org": None, "other-org": ["public"]})
-
-
-def _error(response: requests.Response, status: int) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == str(status) and body["documentation_url"]
-    message: str = body["message"]
-    return message
 
 
 def _mint(timed: Timed, pem: bytes, account: str = "octo-org", **body: Any) -> dict[str, Any]:
@@ -127,9 +116,9 @@ def test_org_and_repo_installation(timed: Timed, pem: bytes) -> None:
     assert app.get("/repos/other-org/public/installation").json()["id"] == other
     # Not installed there, or outside the installation's repositories: 404.
     timed.sb.add_org("stranger")
-    assert _error(app.get("/orgs/stranger/installation"), 404) == "Not Found"
-    assert _error(app.get("/orgs/nobody/installation"), 404) == "Not Found"
-    assert _error(app.get("/repos/other-org/secret/installation"), 404) == "Not Found"
+    assert error_of(app.get("/orgs/stranger/installation"), 404) == "Not Found"
+    assert error_of(app.get("/orgs/nobody/installation"), 404) == "Not Found"
+    assert error_of(app.get("/repos/other-org/secret/installation"), 404) == "Not Found"
 
 
 def test_issuer_may_be_a_string_or_the_client_id(timed: Timed, pem: bytes) -> None:
@@ -154,7 +143,7 @@ def test_issuer_may_be_a_string_or_the_client_id(timed: Timed, pem: bytes) -> No
 def test_jwt_claims_are_checked(
     timed: Timed, pem: bytes, claims: dict[str, Any], status: int, message: str
 ) -> None:
-    assert _error(timed.as_app(pem, **claims).get("/app/installations"), status) == message
+    assert error_of(timed.as_app(pem, **claims).get("/app/installations"), status) == message
 
 
 def test_jwt_within_the_drift_allowance_is_accepted(timed: Timed, pem: bytes) -> None:
@@ -163,7 +152,7 @@ def test_jwt_within_the_drift_allowance_is_accepted(timed: Timed, pem: bytes) ->
     assert ok.get("/app/installations").status_code == 200
     # The same JWT expires with the server's clock.
     timed.now += 600
-    assert _error(ok.get("/app/installations"), 401) == EXP_INVALID
+    assert error_of(ok.get("/app/installations"), 401) == EXP_INVALID
 
 
 def test_malformed_or_foreign_jwts_cannot_be_decoded(timed: Timed, pem: bytes) -> None:
@@ -178,25 +167,25 @@ def test_malformed_or_foreign_jwts_cannot_be_decoded(timed: Timed, pem: bytes) -
     hs256 = _b64(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     for token in (timed.jwt(foreign), f"{head}.{body}.{sig[:-4]}AAAA", f"{hs256}.{body}.{sig}",
                   "eyJub3QiOiJqc29uIn0.!!!.x"):  # fmt: skip
-        assert _error(Api(timed.sb, token=token).get("/app/installations"), 401) == UNDECODABLE
+        assert error_of(Api(timed.sb, token=token).get("/app/installations"), 401) == UNDECODABLE
 
 
 def test_jwt_endpoints_refuse_other_credentials(timed: Timed, pem: bytes) -> None:
     token = _mint(timed, pem)["token"]
     for api in (Api(timed.sb), Api(timed.sb, token=token)):
-        assert _error(api.get("/app/installations"), 401) == UNDECODABLE
+        assert error_of(api.get("/app/installations"), 401) == UNDECODABLE
     anonymous = Api(timed.sb, token="")
-    assert _error(anonymous.get("/app/installations"), 401) == "Requires authentication"
+    assert error_of(anonymous.get("/app/installations"), 401) == "Requires authentication"
     # ... and a JWT reaches only the app endpoints.
     refused = timed.as_app(pem).get("/orgs/octo-org/actions/secrets")
-    assert _error(refused, 403) == "Resource not accessible by integration"
+    assert error_of(refused, 403) == "Resource not accessible by integration"
 
 
 def test_access_token_for_unknown_installation_is_404(timed: Timed, pem: bytes) -> None:
     app = timed.as_app(pem)
     for iid in ("12345", "abc"):
         url = f"{timed.sb.url}/app/installations/{iid}/access_tokens"
-        assert _error(app.session.post(url), 404) == "Not Found"
+        assert error_of(app.session.post(url), 404) == "Not Found"
 
 
 def test_installation_token_works_then_expires(timed: Timed, pem: bytes) -> None:
@@ -210,7 +199,7 @@ def test_installation_token_works_then_expires(timed: Timed, pem: bytes) -> None
     timed.now += 3599
     assert api.get("/repos/octo-org/vault/actions/secrets").status_code == 200
     timed.now += 1
-    assert _error(api.get("/orgs/octo-org/actions/secrets"), 401) == "Bad credentials"
+    assert error_of(api.get("/orgs/octo-org/actions/secrets"), 401) == "Bad credentials"
 
 
 def test_token_lifetime_is_configurable(timed: Timed, pem: bytes) -> None:
@@ -219,7 +208,7 @@ def test_token_lifetime_is_configurable(timed: Timed, pem: bytes) -> None:
     assert minted["expires_at"] == "2023-11-14T22:14:50Z"
     timed.now += 90
     api = Api(timed.sb, token=minted["token"])
-    assert _error(api.get("/orgs/octo-org/actions/secrets"), 401) == "Bad credentials"
+    assert error_of(api.get("/orgs/octo-org/actions/secrets"), 401) == "Bad credentials"
     with Sandbox(SandboxConfig(installation_token_ttl=5)) as short:
         assert short.world.apps.token_ttl == 5
 
@@ -227,16 +216,16 @@ def test_token_lifetime_is_configurable(timed: Timed, pem: bytes) -> None:
 def test_installation_token_reaches_only_its_installation(timed: Timed, pem: bytes) -> None:
     timed.sb.add_repo("other-org/also-public")
     octo = Api(timed.sb, token=_mint(timed, pem)["token"])
-    assert _error(octo.get("/orgs/other-org/actions/secrets"), 403) == (
+    assert error_of(octo.get("/orgs/other-org/actions/secrets"), 403) == (
         "Resource not accessible by integration"
     )
-    assert _error(octo.get("/repos/other-org/public/actions/secrets"), 403)
-    assert _error(octo.get("/repos/other-org/secret/actions/secrets"), 404) == "Not Found"
+    assert error_of(octo.get("/repos/other-org/public/actions/secrets"), 403)
+    assert error_of(octo.get("/repos/other-org/secret/actions/secrets"), 404) == "Not Found"
     other = Api(timed.sb, token=_mint(timed, pem, "other-org")["token"])
     assert other.get("/repos/other-org/public/actions/secrets").status_code == 200
-    assert _error(other.get("/repos/other-org/also-public/actions/secrets"), 403)
-    assert _error(other.get("/repos/other-org/secret/actions/secrets"), 404) == "Not Found"
-    assert _error(other.get("/repos/other-org/missing/actions/secrets"), 404) == "Not Found"
+    assert error_of(other.get("/repos/other-org/also-public/actions/secrets"), 403)
+    assert error_of(other.get("/repos/other-org/secret/actions/secrets"), 404) == "Not Found"
+    assert error_of(other.get("/repos/other-org/missing/actions/secrets"), 404) == "Not Found"
 
 
 def test_token_narrowed_to_repositories_and_permissions(timed: Timed, pem: bytes) -> None:
@@ -247,9 +236,9 @@ def test_token_narrowed_to_repositories_and_permissions(timed: Timed, pem: bytes
     api = Api(timed.sb, token=minted["token"])
     assert api.get("/repos/octo-org/web/contents/").status_code == 404  # empty repository
     refused = api.put("/repos/octo-org/web/contents/a.txt", {"message": "m", "content": ""})
-    assert _error(refused, 403) == "Resource not accessible by integration"
+    assert error_of(refused, 403) == "Resource not accessible by integration"
     assert refused.headers["X-Accepted-GitHub-Permissions"] == "contents=write"
-    assert _error(api.get("/repos/octo-org/vault/contents/"), 404) == "Not Found"
+    assert error_of(api.get("/repos/octo-org/vault/contents/"), 404) == "Not Found"
     by_id = _mint(timed, pem, repository_ids=[timed.sb.add_repo("octo-org/vault")])
     assert [r["name"] for r in by_id["repositories"]] == ["vault"]
 
@@ -260,12 +249,14 @@ def test_narrowing_beyond_the_installation_is_422(timed: Timed, pem: bytes) -> N
     app = timed.as_app(pem)
     for body in ({"repositories": ["secret"]}, {"repositories": ["nope"]},
                  {"repository_ids": [timed.sb.add_repo("octo-org/web")]}):  # fmt: skip
-        assert _error(app.session.post(url, json=body), 422) == (
+        assert error_of(app.session.post(url, json=body), 422) == (
             "There is at least one repository that does not exist or is not accessible to "
             "the parent installation."
         )
     refused = app.session.post(url, json={"permissions": {"administration": "write"}})
-    assert _error(refused, 422) == "The permissions requested are not granted to this installation."
+    assert (
+        error_of(refused, 422) == "The permissions requested are not granted to this installation."
+    )
 
 
 def test_app_permissions_are_configurable(timed: Timed) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from sandbox_client import Api
+from sandbox_client import Api, error_of
 
 from reconciler.sandbox import Sandbox
 
@@ -27,14 +27,6 @@ def _post(api: Api, path: str, body: object) -> requests.Response:
 
 def _patch(api: Api, comment_id: int, body: object) -> requests.Response:
     return api.session.patch(api.root + f"{REPO}/issues/comments/{comment_id}", json=body)
-
-
-def _error(response: requests.Response, status: int) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == str(status) and body["documentation_url"]
-    message: str = body["message"]
-    return message
 
 
 def test_create_get_and_edit(api: Api, sandbox: Sandbox, web: str) -> None:
@@ -60,32 +52,32 @@ def test_create_get_and_edit(api: Api, sandbox: Sandbox, web: str) -> None:
 
 
 def test_unknown_issues_and_comments_are_404(api: Api, web: str) -> None:
-    assert _error(api.get(f"{REPO}/issues/8/comments"), 404) == "Not Found"
-    assert _error(_post(api, f"{REPO}/issues/8/comments", {"body": "x"}), 404) == "Not Found"
-    assert _error(_post(api, f"{REPO}/issues/x/comments", {"body": "x"}), 404) == "Not Found"
-    assert _error(_patch(api, 999, {"body": "x"}), 404) == "Not Found"
-    assert _error(api.get(f"{REPO}/issues/comments/999"), 404) == "Not Found"
-    assert _error(api.get("/repos/octo-org/nope/issues/7/comments"), 404) == "Not Found"
+    assert error_of(api.get(f"{REPO}/issues/8/comments"), 404) == "Not Found"
+    assert error_of(_post(api, f"{REPO}/issues/8/comments", {"body": "x"}), 404) == "Not Found"
+    assert error_of(_post(api, f"{REPO}/issues/x/comments", {"body": "x"}), 404) == "Not Found"
+    assert error_of(_patch(api, 999, {"body": "x"}), 404) == "Not Found"
+    assert error_of(api.get(f"{REPO}/issues/comments/999"), 404) == "Not Found"
+    assert error_of(api.get("/repos/octo-org/nope/issues/7/comments"), 404) == "Not Found"
 
 
 def test_comment_ids_belong_to_their_repository(api: Api, sandbox: Sandbox, web: str) -> None:
     sandbox.add_repo("octo-org/api")
     sandbox.add_issue("octo-org/api", 1)
     elsewhere = _post(api, "/repos/octo-org/api/issues/1/comments", {"body": "x"}).json()
-    assert _error(_patch(api, elsewhere["id"], {"body": "y"}), 404) == "Not Found"
+    assert error_of(_patch(api, elsewhere["id"], {"body": "y"}), 404) == "Not Found"
 
 
 def test_body_limits(api: Api, sandbox: Sandbox, web: str) -> None:
     assert _post(api, PR, {"body": "x" * 65536}).status_code == 201
     refused = _post(api, PR, {"body": "x" * 65537})
-    assert _error(refused, 422) == "Validation Failed"
+    assert error_of(refused, 422) == "Validation Failed"
     assert refused.json()["errors"] == [
         {"resource": "IssueComment", "code": "unprocessable", "field": "data", "message": TOO_LONG}
     ]
     comment_id = sandbox.comments(web, 7)[0]["id"]
-    assert _error(_patch(api, comment_id, {"body": "é" * 65537}), 422) == "Validation Failed"
+    assert error_of(_patch(api, comment_id, {"body": "é" * 65537}), 422) == "Validation Failed"
     missing = _post(api, PR, {})
-    assert _error(missing, 422) == 'Invalid request.\n\n"body" wasn\'t supplied.'
+    assert error_of(missing, 422) == 'Invalid request.\n\n"body" wasn\'t supplied.'
     assert len(sandbox.comments(web, 7)) == 1
 
 
@@ -112,10 +104,10 @@ def test_issues_or_pull_requests_permission(sandbox: Sandbox, web: str) -> None:
     reader = Api(sandbox, token="t-issues-read")
     assert reader.get(PR).status_code == 200
     refused = _post(reader, PR, {"body": "x"})
-    assert _error(refused, 403) == "Resource not accessible by integration"
+    assert error_of(refused, 403) == "Resource not accessible by integration"
     assert refused.headers["X-Accepted-GitHub-Permissions"] == "issues=write; pull_requests=write"
     assert _post(Api(sandbox, token="t-prs"), PR, {"body": "x"}).status_code == 201
-    assert _error(Api(sandbox, token="").get(PR), 401) == "Requires authentication"
+    assert error_of(Api(sandbox, token="").get(PR), 401) == "Requires authentication"
 
 
 def test_requests_log_faults_and_etags(api: Api, sandbox: Sandbox, web: str) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import requests
-from sandbox_client import Api
+from sandbox_client import Api, error_of
 
 from reconciler.sandbox import Sandbox
 
@@ -31,16 +31,8 @@ def _put(api: Api, data: bytes, **fields: Any) -> requests.Response:
     return api.put(LEDGER, body)
 
 
-def _error(response: requests.Response, status: int) -> str:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == str(status) and body["documentation_url"]
-    message: str = body["message"]
-    return message
-
-
 def test_create_read_update(api: Api, sandbox: Sandbox, web: str) -> None:
-    assert _error(api.get(LEDGER), 404) == "Not Found"
+    assert error_of(api.get(LEDGER), 404) == "Not Found"
     created = _put(api, b'{"a": 1}\n')
     assert created.status_code == 201, created.text
     content, commit = created.json()["content"], created.json()["commit"]
@@ -77,9 +69,11 @@ def test_long_content_is_wrapped_like_github(api: Api, sandbox: Sandbox, web: st
 def test_sha_rules(api: Api, sandbox: Sandbox, web: str) -> None:
     sandbox.put_file(web, "ledger/values.json", b"{}")
     missing = _put(api, b"[]")
-    assert _error(missing, 422) == 'Invalid request.\n\n"sha" wasn\'t supplied.'
+    assert error_of(missing, 422) == 'Invalid request.\n\n"sha" wasn\'t supplied.'
     stale = git_blob_sha(b"older")
-    assert _error(_put(api, b"[]", sha=stale), 409) == f"ledger/values.json does not match {stale}"
+    assert (
+        error_of(_put(api, b"[]", sha=stale), 409) == f"ledger/values.json does not match {stale}"
+    )
     assert sandbox.file(web, "ledger/values.json") == b"{}"
     # A new path ignores any sha.
     other = api.put(f"{REPO}/contents/new.json", {"message": "m", "content": "", "sha": stale})
@@ -96,10 +90,10 @@ def test_concurrent_writers_one_wins(api: Api, sandbox: Sandbox, web: str) -> No
 
 def test_request_body_errors(api: Api, web: str) -> None:
     missing = api.put(LEDGER, {"content": ""})
-    assert _error(missing, 422) == 'Invalid request.\n\n"message" wasn\'t supplied.'
-    assert _error(api.put(LEDGER, {"message": "m", "content": "@@"}), 422).endswith("Base64")
+    assert error_of(missing, 422) == 'Invalid request.\n\n"message" wasn\'t supplied.'
+    assert error_of(api.put(LEDGER, {"message": "m", "content": "@@"}), 422).endswith("Base64")
     broken = api.session.put(api.root + LEDGER, data=b"{nope")
-    assert _error(broken, 400) == "Problems parsing JSON"
+    assert error_of(broken, 400) == "Problems parsing JSON"
 
 
 def test_branches_and_refs(api: Api, sandbox: Sandbox, web: str) -> None:
@@ -107,7 +101,7 @@ def test_branches_and_refs(api: Api, sandbox: Sandbox, web: str) -> None:
     assert main["name"] == "main" and main["protected"] is False
     sha = main["commit"]["sha"]
     assert sha == sandbox.branch_sha(web)
-    assert _error(api.get(f"{REPO}/branches/ledger"), 404) == "Branch not found"
+    assert error_of(api.get(f"{REPO}/branches/ledger"), 404) == "Branch not found"
 
     created = api.session.post(
         api.root + f"{REPO}/git/refs", json={"ref": "refs/heads/ledger", "sha": sha}
@@ -120,10 +114,10 @@ def test_branches_and_refs(api: Api, sandbox: Sandbox, web: str) -> None:
     }
     assert created.headers["Location"] == created.json()["url"]
     assert api.get(f"{REPO}/git/ref/heads/ledger").json()["object"]["sha"] == sha
-    assert _error(api.get(f"{REPO}/git/ref/heads/nope"), 404) == "Not Found"
+    assert error_of(api.get(f"{REPO}/git/ref/heads/nope"), 404) == "Not Found"
 
     def refs(body: dict[str, str]) -> str:
-        return _error(api.session.post(api.root + f"{REPO}/git/refs", json=body), 422)
+        return error_of(api.session.post(api.root + f"{REPO}/git/refs", json=body), 422)
 
     assert refs({"ref": "refs/heads/ledger", "sha": sha}) == "Reference already exists"
     assert refs({"ref": "refs/heads/x", "sha": "0" * 40}) == "Object does not exist"
@@ -136,15 +130,15 @@ def test_files_live_on_their_branch(api: Api, sandbox: Sandbox, web: str) -> Non
     assert _put(api, b"{}", branch="reconciler/ledger").status_code == 201
     assert sandbox.file(web, "ledger/values.json", branch="reconciler/ledger") == b"{}"
     assert sandbox.file(web, "ledger/values.json") is None
-    assert _error(api.get(LEDGER), 404) == "Not Found"
+    assert error_of(api.get(LEDGER), 404) == "Not Found"
     on_branch = api.get(LEDGER, params={"ref": "reconciler/ledger"})
     assert on_branch.status_code == 200
     head = sandbox.branch_sha(web, "reconciler/ledger")
     assert api.get(LEDGER, params={"ref": head}).status_code == 200
     nope = api.get(LEDGER, params={"ref": "nope"})
-    assert _error(nope, 404) == "No commit found for the ref nope"
+    assert error_of(nope, 404) == "No commit found for the ref nope"
     missing_branch = _put(api, b"{}", branch="nope", sha="f" * 40)
-    assert _error(missing_branch, 404) == "Branch nope not found"
+    assert error_of(missing_branch, 404) == "Branch nope not found"
     branch = api.get(f"{REPO}/branches/reconciler/ledger").json()
     assert branch["commit"]["sha"] == head
 
@@ -164,13 +158,13 @@ def test_contents_permissions(sandbox: Sandbox, web: str) -> None:
     reader = Api(sandbox, token="t-read")
     assert reader.get(LEDGER).status_code == 200
     refused = _put(reader, b"[]", sha=git_blob_sha(b"{}"))
-    assert _error(refused, 403) == "Resource not accessible by integration"
+    assert error_of(refused, 403) == "Resource not accessible by integration"
     assert refused.headers["X-Accepted-GitHub-Permissions"] == "contents=write"
     meta = Api(sandbox, token="t-meta")
     assert meta.get(f"{REPO}/branches/main").status_code == 200
-    assert _error(meta.get(LEDGER), 403)
-    assert _error(Api(sandbox, token="").get(LEDGER), 401) == "Requires authentication"
-    assert _error(Api(sandbox).get("/repos/octo-org/nope/contents/x"), 404) == "Not Found"
+    assert error_of(meta.get(LEDGER), 403)
+    assert error_of(Api(sandbox, token="").get(LEDGER), 401) == "Requires authentication"
+    assert error_of(Api(sandbox).get("/repos/octo-org/nope/contents/x"), 404) == "Not Found"
 
 
 def test_etags_prefix_versions_and_log(api: Api, sandbox: Sandbox, web: str) -> None:
