@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from typing import Any, NoReturn, TextIO
 
-from reconciler import __version__, adopt, commands
+from reconciler import __version__, adopt, apply_command, commands
 from reconciler.errors import (
     ExitStatus,
     ManifestError,
@@ -275,7 +275,7 @@ def _read_seed(path: str) -> dict[str, Any]:
 _COMMANDS = {
     "validate": commands.cmd_validate,
     "plan": commands.cmd_plan,
-    "apply": commands.cmd_apply,
+    "apply": apply_command.cmd_apply,
     "ledger": commands.cmd_ledger,
     "import": adopt.cmd_import,
     "sandbox": cmd_sandbox,

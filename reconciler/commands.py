@@ -7,24 +7,19 @@ delegated to render.py and the decisions to plan.py.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
-import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TextIO
 
 from reconciler.auth import auth_from_environ
 from reconciler.errors import (
     ExitStatus,
     ManifestError,
-    PlanMismatchError,
     ReconcilerError,
-    UnsafePlanError,
     UsageError,
 )
-from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
 from reconciler.github import DEFAULT_API_URL, ClientConfig, GitHubClient, PublicKey
 from reconciler.ledger import Ledger, LedgerKey
 from reconciler.ledger_store import (
@@ -34,18 +29,16 @@ from reconciler.ledger_store import (
     LedgerStore,
     parse_ledger_location,
 )
-from reconciler.ledger_sync import fingerprints, ledger_changes, updated_at_after
+from reconciler.ledger_sync import fingerprints
 from reconciler.live import read_live
 from reconciler.manifest import check_values, load_manifests
 from reconciler.model import App, DesiredState, DriftPolicy, LiveState, Scope
 from reconciler.plan import (
-    PLAN_FORMAT,
     Plan,
     ValueFacts,
     ValuePolicy,
     ValueReason,
     diff,
-    explain_mismatch,
 )
 from reconciler.pr_comment import (
     PullRequest,
@@ -54,16 +47,12 @@ from reconciler.pr_comment import (
     pull_request_from_environ,
     upsert_comment,
 )
-from reconciler.progress import Progress, interruptible
 from reconciler.render import (
     render_json,
     render_markdown,
-    render_results_markdown,
-    render_results_text,
     render_text,
-    results_document,
 )
-from reconciler.safety import Thresholds, stale_sealed_values, unsafe_reasons
+from reconciler.safety import stale_sealed_values
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +155,7 @@ def make_plan(
     return Planned(desired, live, keys, plan, store, ledger, key, prints)
 
 
-def _check_drift(planned: Planned, args: argparse.Namespace) -> None:
+def check_drift(planned: Planned, args: argparse.Namespace) -> None:
     drift = DriftPolicy(args.drift) if args.drift else planned.desired.settings.drift
     drifted = [c for c in planned.plan.changes if c.value is ValueReason.DRIFT]
     if drift is DriftPolicy.FAIL and drifted:
@@ -184,7 +173,7 @@ def _colour(out: TextIO, environ: Mapping[str, str]) -> bool:
     return "NO_COLOR" not in environ and hasattr(out, "isatty") and out.isatty()
 
 
-def _append_step_summary(environ: Mapping[str, str], markdown: str) -> None:
+def append_step_summary(environ: Mapping[str, str], markdown: str) -> None:
     path = environ.get("GITHUB_STEP_SUMMARY")
     if path:
         with open(path, "a", encoding="utf-8") as fh:
@@ -231,7 +220,7 @@ def cmd_plan(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) 
             out.write(markdown)
         else:
             out.write(render_text(plan, colour=_colour(out, environ)))
-        _append_step_summary(environ, markdown)
+        append_step_summary(environ, markdown)
         if args.out:
             doc = plan.document()
             doc["manifests"] = list(args.paths)
@@ -241,7 +230,7 @@ def cmd_plan(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) 
             _comment(args, environ, client, markdown, pr)
     finally:
         client.close()
-    _check_drift(planned, args)
+    check_drift(planned, args)
     return ExitStatus.CHANGES if args.detailed_exitcode and plan.has_changes else ExitStatus.OK
 
 
@@ -262,111 +251,6 @@ def _comment(
         if commenter is not client:
             commenter.close()
     log.info("plan posted to %s", url or f"{pr.repo}#{pr.number}")
-
-
-# -- apply -------------------------------------------------------------------------------------
-
-
-def _saved_plan(paths: Sequence[str]) -> dict[str, Any] | None:
-    if len(paths) != 1 or not paths[0].endswith(".json"):
-        return None
-    try:
-        doc = json.loads(Path(paths[0]).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{paths[0]}: cannot read the plan file ({e})") from None
-    if not isinstance(doc, dict) or doc.get("format") != PLAN_FORMAT:
-        raise UsageError(f"{paths[0]}: not a reconciler plan file")
-    return doc
-
-
-def cmd_apply(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
-    reviewed = _saved_plan(args.paths)
-    if reviewed is not None:
-        args.paths = reviewed["manifests"]
-        args.values = reviewed["values"]
-        args.allow_env = list(args.allow_env) + list(reviewed.get("allow_env", []))
-    desired = load(args)
-    client = make_client(args, environ)
-    progress = Progress(sys.stderr, 0)
-    try:
-        planned = make_plan(desired, client, args, environ)
-        plan = planned.plan
-        if reviewed is not None and plan.checksum() != reviewed.get("checksum"):
-            lines = explain_mismatch(reviewed, plan.canonical())
-            raise PlanMismatchError(
-                "the reviewed plan no longer matches: live state or the manifest changed since "
-                "it was made; nothing was written.\n"
-                + "\n".join(f"  {line}" for line in lines[:20]),
-                hint="run `reconciler plan` again, review it, and apply the new plan",
-            )
-        _check_drift(planned, args)
-        reasons = unsafe_reasons(
-            plan, planned.live, Thresholds(args.delete_threshold, args.delete_threshold_min)
-        )
-        if reasons and not args.force:
-            raise UnsafePlanError(
-                "refusing an unsafe plan; nothing was written:\n"
-                + "\n".join(f"  {r}" for r in reasons),
-                hint="review the plan; re-run with --force if it is intended",
-            )
-        progress = Progress(sys.stderr, len(plan.actionable))
-        allow = tuple(args.allow_env) + desired.settings.allow_env
-        with interruptible() as stopped:
-            results = apply_plan(
-                plan,
-                desired.secrets(),
-                planned.live,
-                planned.keys,
-                client,
-                ApplyOptions(environ, allow, args.write_delay),
-                on_result=progress.update,
-                should_stop=stopped.is_set,
-            )
-        progress.done()
-        _record(planned, results, client, args)
-    finally:
-        client.close()
-    _emit_results(results, plan, args, environ, out)
-    if stopped.is_set():
-        return ExitStatus.INTERRUPTED
-    if any(r.outcome is not Outcome.DONE for r in results):
-        return ExitStatus.ERROR
-    changed = any(r.outcome is Outcome.DONE for r in results)
-    return ExitStatus.CHANGES if args.detailed_exitcode and changed else ExitStatus.OK
-
-
-def _record(
-    planned: Planned, results: Sequence[Result], client: GitHubClient, args: argparse.Namespace
-) -> None:
-    """Write what apply did into the ledger; a failure here never undoes the writes."""
-    done = [r for r in results if r.outcome is Outcome.DONE]
-    if planned.store is None or not done:
-        return
-    touched = {(r.change.scope, r.change.app) for r in done}
-    after = updated_at_after(client, touched, args.concurrency)
-    changes = ledger_changes(done, after, planned.prints, planned.ledger)
-    key_id = planned.key.key_id() if planned.key else None
-    planned.store.save(changes, key_id)
-    log.info("recorded %d secrets in the ledger %s", len(changes), planned.store.describe())
-
-
-def _emit_results(
-    results: Sequence[Result],
-    plan: Plan,
-    args: argparse.Namespace,
-    environ: Mapping[str, str],
-    out: TextIO,
-) -> None:
-    doc = results_document(results, plan)
-    if args.format == "json":
-        out.write(render_json(doc))
-    elif args.format == "markdown":
-        out.write(render_results_markdown(results, plan))
-    else:
-        out.write(render_results_text(results))
-    if args.results:
-        Path(args.results).write_text(render_json(doc), encoding="utf-8")
-    _append_step_summary(environ, render_results_markdown(results, plan))
 
 
 # -- ledger ------------------------------------------------------------------------------------
