@@ -33,9 +33,9 @@ from reconciler.sandbox import Fault, Sandbox
 from reconciler.sources import resolve
 from tests.e2e import write_manifest
 
-TOKEN = "ghp_LeakCanaryAdmin0123456789abcdefABCDEF"
-READ_ONLY_TOKEN = "ghp_LeakCanaryReadOnly9876543210zyxwvuZY"
-WRONG_TOKEN = "ghp_LeakCanaryWrong5555555555qqqqqqqqQQQQ"
+TOKEN = "canary_LeakCanaryAdmin0123456789abcdefABCDEF"
+READ_ONLY_TOKEN = "canary_LeakCanaryReadOnly9876543210zyxwvuZY"
+WRONG_TOKEN = "canary_LeakCanaryWrong5555555555qqqqqqqqQQQQ"
 ENV_VALUE = 'env-Ünïcødé-☃-LeakCanary-7c1f3b9a-"quoted" <tag> | pipe'
 ORG_ENV_VALUE = "org-env-LeakCanary-0f1e2d3c4b5a69788796a5b4"
 FILE_VALUE = "file-ÅΩ≈ç-LeakCanary-2d4e6f80\nsecond line\n".encode()
