@@ -171,8 +171,10 @@ class GitHubClient:
         ok: tuple[int, ...] = (200,),
         url: str | None = None,
         authorization: str | None = None,
+        permission: str | None = None,
     ) -> requests.Response:
-        """Send one request, retrying transient failures; raise ApiError on anything not `ok`."""
+        """Send one request, retrying transient failures; raise ApiError on anything not `ok`.
+        `permission` names what the token needs here, for endpoints beyond the secrets API."""
         version = self._config.api_version or APP_API_VERSIONS.get(app, DEFAULT_API_VERSION)  # type: ignore[arg-type]
         headers = {"X-GitHub-Api-Version": version}
         header = authorization or (self._auth.authorization(path) if self._auth else None)
@@ -240,7 +242,7 @@ class GitHubClient:
                 attempt += 1
                 self._backoff(attempt, f"{method} {path}: HTTP {resp.status_code}")
                 continue
-            raise self._error(info, resp, app, scope_kind, write)
+            raise self._error(info, resp, permission or permission_hint(scope_kind, app, write))
 
     def _count(self, write: bool) -> None:
         with self._lock:
@@ -272,16 +274,8 @@ class GitHubClient:
             return 60.0  # GitHub: wait at least a minute when no header says otherwise
         return None
 
-    def _error(
-        self,
-        info: RequestInfo,
-        resp: requests.Response,
-        app: App | None,
-        scope_kind: ScopeKind | None,
-        write: bool,
-    ) -> ApiError:
+    def _error(self, info: RequestInfo, resp: requests.Response, perm: str) -> ApiError:
         status = resp.status_code
-        perm = permission_hint(scope_kind, app, write)
         if status == 401:
             return ApiError(
                 info,
@@ -290,9 +284,7 @@ class GitHubClient:
                 hint="set GITHUB_TOKEN (or GH_TOKEN) to a valid, unexpired token",
             )
         if status == 403:
-            return ApiError(
-                info, "permission denied", github_message=_message(resp), hint=f"the token: {perm}"
-            )
+            return ApiError(info, "permission denied", github_message=_message(resp), hint=perm)
         if status == 404:
             return ApiError(
                 info,
@@ -315,17 +307,19 @@ class GitHubClient:
         *,
         app: App | None = None,
         scope_kind: ScopeKind | None = None,
+        permission: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every item of a list endpoint, following `Link: rel="next"` at 100 per page.
         `key` names the list in the body; None when the body is the list itself."""
-        resp = self.request("GET", path, app=app, scope_kind=scope_kind, params={"per_page": 100})
+        kw: dict[str, Any] = {"app": app, "scope_kind": scope_kind, "permission": permission}
+        resp = self.request("GET", path, params={"per_page": 100}, **kw)
         while True:
             body = resp.json()
             yield from body if key is None else body[key]
             match = _LINK_NEXT.search(resp.headers.get("Link", ""))
             if not match:
                 return
-            resp = self.request("GET", path, app=app, scope_kind=scope_kind, url=match.group(1))
+            resp = self.request("GET", path, url=match.group(1), **kw)
 
     # -- secrets API ---------------------------------------------------------------------------
 

@@ -24,6 +24,11 @@ from reconciler.ledger import Entry, EntryKey, Ledger, LedgerError, dump_ledger,
 
 DEFAULT_LEDGER_PATH = ".reconciler-ledger.json"
 _SAVE_ATTEMPTS = 4
+_CONTENTS = (
+    "fine-grained tokens and GitHub Apps need Repository permissions: Contents ({}) on the "
+    "ledger's repository; classic tokens need repo"
+)
+_CONTENTS_READ, _CONTENTS_WRITE = _CONTENTS.format("read"), _CONTENTS.format("write")
 
 
 class LedgerStore(Protocol):
@@ -85,7 +90,9 @@ class GitHubLedgerStore:
 
     def load(self) -> Ledger:
         params = {"ref": self.branch} if self.branch else None
-        resp = self.client.request("GET", self._url_path(), params=params, ok=(200, 404))
+        resp = self.client.request(
+            "GET", self._url_path(), params=params, ok=(200, 404), permission=_CONTENTS_READ
+        )
         if resp.status_code == 404:
             self._check_branch()
             self._sha = None
@@ -107,7 +114,8 @@ class GitHubLedgerStore:
         path = f"/repos/{quote(owner)}/{quote(name)}"
         if self.branch:
             path += f"/branches/{quote(self.branch)}"
-        if self.client.request("GET", path, ok=(200, 404)).status_code == 404:
+        found = self.client.request("GET", path, ok=(200, 404), permission=_CONTENTS_READ)
+        if found.status_code == 404:
             what = f"branch {self.branch} of {self.repo}" if self.branch else self.repo
             raise LedgerError(
                 f"{self.describe()}: {what} does not exist, or the token cannot see it",
@@ -127,7 +135,9 @@ class GitHubLedgerStore:
             if self.branch:
                 body["branch"] = self.branch
             try:
-                self.client.request("PUT", self._url_path(), body=body, ok=(200, 201))
+                self.client.request(
+                    "PUT", self._url_path(), body=body, ok=(200, 201), permission=_CONTENTS_WRITE
+                )
             except ApiError as e:
                 if e.request.status in (409, 422):
                     continue  # someone else wrote it since we read it: re-read and merge

@@ -17,6 +17,10 @@ from reconciler.errors import UsageError
 from reconciler.github import GitHubClient
 
 MARKER_PREFIX = "<!-- reconciler-plan"
+_PERMISSION = (
+    "the comment token (RECONCILER_COMMENT_TOKEN, else the main one) needs Repository "
+    "permissions: Pull requests or Issues ({}); in a workflow: permissions: pull-requests: write"
+)
 # GitHub refuses a longer comment body with 422 "Body is too long".
 MAX_COMMENT_CHARS = 65_536
 _CUT_NOTICE = (
@@ -69,7 +73,9 @@ def upsert_comment(client: GitHubClient, pr: PullRequest, body: str, tag: str) -
     base = f"/repos/{quote(owner)}/{quote(name)}/issues"
     text = fit_comment(f"{tag}\n{body}")
     existing = None
-    for comment in client.paginate(f"{base}/{pr.number}/comments", None):
+    for comment in client.paginate(
+        f"{base}/{pr.number}/comments", None, permission=_PERMISSION.format("read")
+    ):
         if str(comment.get("body", "")).startswith(tag):
             existing = comment
             break
@@ -77,11 +83,19 @@ def upsert_comment(client: GitHubClient, pr: PullRequest, body: str, tag: str) -
         return str(existing.get("html_url", ""))  # unchanged: no edit, no notification
     if existing is None:
         resp = client.request(
-            "POST", f"{base}/{pr.number}/comments", body={"body": text}, ok=(201,)
+            "POST",
+            f"{base}/{pr.number}/comments",
+            body={"body": text},
+            ok=(201,),
+            permission=_PERMISSION.format("write"),
         )
     else:
         resp = client.request(
-            "PATCH", f"{base}/comments/{int(existing['id'])}", body={"body": text}, ok=(200,)
+            "PATCH",
+            f"{base}/comments/{int(existing['id'])}",
+            body={"body": text},
+            ok=(200,),
+            permission=_PERMISSION.format("write"),
         )
     return str(resp.json().get("html_url", ""))
 

@@ -193,3 +193,25 @@ def test_sandbox_command_serves_and_dumps_on_sigterm(tmp_path: Path) -> None:
             proc.kill()
     state = json.loads(dump.read_text())
     assert "octo-org" in state["orgs"]
+
+
+def test_permission_errors_beyond_secrets_name_the_right_permission(
+    org: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The ledger's repository needs Contents, the PR comment Pull requests/Issues: a 403
+    there must say so, not name a secrets permission."""
+    org.add_token(
+        "t-secrets-only", {"organization_dependabot_secrets": "write", "metadata": "read"}
+    )
+    manifest = write_manifest(tmp_path, SIMPLE)
+    env = {"GITHUB_TOKEN": "t-secrets-only", "GITHUB_API_URL": org.url}
+    ledger = ["--ledger", "github:octo-org/web:ledger.json"]
+    result = run(capsys, ["plan", str(manifest), *ledger], env)
+    assert result.code == 1
+    assert "/contents/ledger.json -> 403" in result.err
+    assert "Repository permissions: Contents (read) on the ledger's repository" in result.err
+    org.add_issue("octo-org/web", 7, pull_request=True)
+    comment = run(capsys, ["plan", str(manifest), "--no-ledger", "--pr", "octo-org/web#7"], env)
+    assert comment.code == 1
+    assert "/issues/7/comments -> 403" in comment.err
+    assert "Pull requests or Issues (read)" in comment.err
