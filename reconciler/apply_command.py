@@ -86,7 +86,7 @@ def cmd_apply(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO)
                 planned.live,
                 planned.keys,
                 client,
-                ApplyOptions(environ, allow, args.write_delay),
+                ApplyOptions(environ, allow, args.write_delay, args.concurrency),
                 on_result=progress.update,
                 should_stop=stopped.is_set,
             )

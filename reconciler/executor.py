@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -47,6 +48,7 @@ class ApplyOptions:
     environ: Mapping[str, str] = field(repr=False)  # holds the values: never in a repr
     allow_env: tuple[str, ...] = ()
     write_delay: float = 1.0
+    concurrency: int = 8  # reads (public keys) in flight; writes are always one at a time
 
 
 def resolve_values(
@@ -93,12 +95,14 @@ def apply_plan(
     desired = {(s.scope, s.app, s.name): s for s in desired_secrets}
     values = resolve_values(plan, desired, options)
     public_keys = dict(keys)
-    for change in plan.changes:
-        if change.value is None:
-            continue
-        key = (change.scope, change.app)
-        if key not in public_keys:
-            public_keys[key] = client.public_key(change.scope, change.app)
+    # One key per scope and app, read concurrently: a run over 300 repositories needs 300.
+    missing = sorted(
+        {(c.scope, c.app) for c in plan.changes if c.value is not None} - public_keys.keys(),
+        key=lambda k: (k[0].key, k[1].value),
+    )
+    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+        fetched = list(pool.map(lambda k: client.public_key(k[0], k[1]), missing))
+    public_keys.update(zip(missing, fetched, strict=True))
     stale = stale_sealed_values(desired_secrets, public_keys)
     if stale:
         raise ManifestError(stale)
