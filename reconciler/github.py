@@ -372,7 +372,10 @@ class GitHubClient:
             "GET",
             f"/orgs/{quote(org)}/repos",
             params={"per_page": 100, "type": "all", "page": page},
+            ok=(200, 404),
         )
+        if resp.status_code == 404:
+            return [], 0  # a user account, not an organisation: callers GET repos one by one
         last = _LINK_LAST.search(resp.headers.get("Link", ""))
         return list(resp.json()), int(last.group(1)) if last else page
 

@@ -297,3 +297,21 @@ def test_request_economy_noop_plan_250_secrets(
     assert len(made) == 3 + 50 + 2
     assert not any("public-key" in r.path for r in made)
     assert result.json()["api"]["requests_made"] == 55
+
+
+def test_repository_scopes_of_a_user_account_resolve_one_by_one(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`/orgs/{owner}/repos` is 404 for a user account: fall back to per-repository GETs."""
+    for name in ("a", "b", "c"):
+        sandbox.add_repo(f"octo-org/{name}")
+    repos = "".join(
+        f"  octocat/{name}:\n    actions:\n      secrets:\n        X: {{value: {{env: A_TOKEN}}}}\n"
+        for name in ("a", "b", "c")
+    )
+    manifest = write_manifest(tmp_path, "version: 1\nrepos:\n" + repos)
+    result = run(capsys, ["plan", str(manifest)], sb=sandbox)
+    assert result.code == 1  # octocat has none of them: all three reported, located
+    assert result.err.count('unknown repository "octocat/') == 3
+    assert [r.status for r in sandbox.requests if r.path == "/orgs/octocat/repos"] == [404]
+    assert sum(1 for r in sandbox.requests if r.path.startswith("/repos/octocat/")) == 3
