@@ -20,11 +20,11 @@ from reconciler.errors import (
     SandboxError,
     UsageError,
 )
-from reconciler.github import DEFAULT_API_URL
 from reconciler.ledger_store import DEFAULT_LEDGER_PATH
 from reconciler.manifest import load_manifests
 from reconciler.model import App, DriftPolicy
 from reconciler.plan import ValuePolicy
+from reconciler.transport import DEFAULT_API_URL
 
 log = logging.getLogger("reconciler")
 

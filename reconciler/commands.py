@@ -20,7 +20,7 @@ from reconciler.errors import (
     ReconcilerError,
     UsageError,
 )
-from reconciler.github import DEFAULT_API_URL, ClientConfig, GitHubClient, PublicKey
+from reconciler.github import GitHubClient, PublicKey
 from reconciler.ledger import Ledger, LedgerKey
 from reconciler.ledger_store import (
     DEFAULT_LEDGER_PATH,
@@ -53,6 +53,7 @@ from reconciler.render import (
     render_text,
 )
 from reconciler.safety import stale_sealed_values
+from reconciler.transport import DEFAULT_API_URL, ClientConfig
 
 log = logging.getLogger(__name__)
 

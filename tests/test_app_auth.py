@@ -27,10 +27,11 @@ from openapi_check import sandbox_problems
 
 from reconciler.auth import AppAuth, AuthError, TokenAuth, auth_from_environ
 from reconciler.errors import UsageError
-from reconciler.github import ClientConfig, GitHubClient
+from reconciler.github import GitHubClient
 from reconciler.model import App, Scope, ScopeKind
 from reconciler.sandbox import Sandbox, SandboxConfig
 from reconciler.sandbox.clock import Clock
+from reconciler.transport import ClientConfig
 from tests.e2e import Run, run, write_manifest
 
 APP_ID = 4242

@@ -22,11 +22,12 @@ import pytest
 
 from reconciler import commands
 from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
-from reconciler.github import ClientConfig, GitHubClient
+from reconciler.github import GitHubClient
 from reconciler.live import read_live
 from reconciler.manifest import load_manifests
 from reconciler.plan import ValuePolicy, diff
 from reconciler.sandbox import Fault, Sandbox
+from reconciler.transport import ClientConfig
 from tests.e2e import Run, run, write_manifest
 
 ORG = "octo-org"

@@ -18,11 +18,12 @@ import pytest
 import requests
 
 from reconciler.errors import ApiError, RequestInfo
-from reconciler.github import ClientConfig, GitHubClient
+from reconciler.github import GitHubClient
 from reconciler.ledger import Entry, LedgerError, entry_key, parse_ledger
 from reconciler.ledger_store import GitHubLedgerStore
 from reconciler.model import App, Scope, ScopeKind
 from reconciler.sandbox import Sandbox
+from reconciler.transport import ClientConfig
 from tests.e2e import Run, run, write_manifest
 
 KEY = "ledger-key-for-tests-0123456789abcdef"

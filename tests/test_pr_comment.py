@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from reconciler.errors import UsageError
-from reconciler.github import ClientConfig, GitHubClient
+from reconciler.github import GitHubClient
 from reconciler.pr_comment import (
     MARKER_PREFIX,
     MAX_COMMENT_CHARS,
@@ -25,6 +25,7 @@ from reconciler.pr_comment import (
     upsert_comment,
 )
 from reconciler.sandbox import Sandbox
+from reconciler.transport import ClientConfig
 from tests.e2e import Run, run, write_manifest
 
 REPO = "octo-org/infra"

@@ -9,13 +9,14 @@ import pytest
 
 from reconciler.commands import _colour
 from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
-from reconciler.github import ClientConfig, GitHubClient
+from reconciler.github import GitHubClient
 from reconciler.live import read_live
 from reconciler.manifest import load_manifests
 from reconciler.model import LiveState
 from reconciler.plan import Action, ValuePolicy, diff
 from reconciler.progress import Progress
 from reconciler.sandbox import Sandbox
+from reconciler.transport import ClientConfig
 from tests.builders import group, secret
 from tests.e2e import write_manifest
 

@@ -25,12 +25,13 @@ import pytest
 
 from reconciler import cli, commands
 from reconciler.executor import ApplyOptions, resolve_values
-from reconciler.github import ClientConfig, GitHubClient
+from reconciler.github import GitHubClient
 from reconciler.manifest import load_manifests
 from reconciler.model import App, Scope, ScopeKind
 from reconciler.plan import ValuePolicy, diff
 from reconciler.sandbox import Fault, Sandbox
 from reconciler.sources import resolve
+from reconciler.transport import ClientConfig
 from tests.e2e import write_manifest
 
 TOKEN = "canary_LeakCanaryAdmin0123456789abcdefABCDEF"

@@ -24,12 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import cli
-from reconciler.github import ClientConfig, GitHubClient
+from reconciler.github import GitHubClient
 from reconciler.live import read_live
 from reconciler.manifest import load_manifests
 from reconciler.plan import Plan, ValuePolicy, diff
 from reconciler.render import render_json, render_markdown, render_text
 from reconciler.sandbox import Sandbox, SandboxConfig
+from reconciler.transport import ClientConfig
 
 ORG = "bench-org"
 ORG_APPS = ("actions", "dependabot")
