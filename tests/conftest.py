@@ -24,15 +24,17 @@ from openapi_check import sandbox_problems
 from sandbox_client import Api
 
 from reconciler.sandbox import Sandbox, SandboxConfig
+from reconciler.sandbox.clock import Clock
 
 
 @pytest.fixture
 def make_sandbox() -> Iterator[Callable[..., Sandbox]]:
     started: list[Sandbox] = []
 
-    def make(**overrides: Any) -> Sandbox:
+    def make(*, now: Callable[[], float] | None = None, **overrides: Any) -> Sandbox:
+        """`now`: the sandbox's time source, for tests that move a clock by hand."""
         config = dataclasses.replace(SandboxConfig(record_exchanges=True), **overrides)
-        sb = Sandbox(config).start()
+        sb = Sandbox(config, clock=Clock(now) if now else None).start()
         started.append(sb)
         return sb
 

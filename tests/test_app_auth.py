@@ -16,21 +16,19 @@ import re
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from openapi_check import sandbox_problems
 
 from reconciler.auth import AppAuth, AuthError, TokenAuth, auth_from_environ
 from reconciler.errors import UsageError
 from reconciler.github import GitHubClient
 from reconciler.model import App, Scope, ScopeKind
-from reconciler.sandbox import Sandbox, SandboxConfig
-from reconciler.sandbox.clock import Clock
+from reconciler.sandbox import Sandbox
 from reconciler.transport import ClientConfig
 from tests.e2e import Run, run, write_manifest
 
@@ -312,22 +310,17 @@ def test_private_key_file_is_confined_to_the_working_directory(
 
 
 class Timed:
-    def __init__(self) -> None:
+    def __init__(self, make_sandbox: Callable[..., Sandbox]) -> None:
         self.now = 1_900_000_000.0
-        self.sb = Sandbox(SandboxConfig(record_exchanges=True), clock=Clock(lambda: self.now))
+        self.sb = make_sandbox(now=self.clock)
 
     def clock(self) -> float:
         return self.now
 
 
 @pytest.fixture
-def timed() -> Iterator[Timed]:
-    world = Timed()
-    world.sb.start()
-    yield world
-    world.sb.stop()
-    problems = sandbox_problems(world.sb)
-    assert not problems, "\n".join(problems)
+def timed(make_sandbox: Callable[..., Sandbox]) -> Timed:
+    return Timed(make_sandbox)
 
 
 def _app_client(timed: Timed, pem: bytes) -> GitHubClient:

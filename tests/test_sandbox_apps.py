@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from openapi_check import sandbox_problems
 from sandbox_client import Api, error_of
 
 from reconciler.sandbox import Fault, Sandbox, SandboxConfig
-from reconciler.sandbox.clock import Clock
 
 T0 = 1_700_000_000
 APP = 4242
@@ -45,9 +43,9 @@ def make_jwt(pem: bytes, claims: dict[str, Any], alg: str = "RS256") -> str:
 class Timed:
     """A sandbox on a clock the test moves by hand."""
 
-    def __init__(self) -> None:
+    def __init__(self, make_sandbox: Callable[..., Sandbox]) -> None:
         self.now = float(T0)
-        self.sb = Sandbox(SandboxConfig(record_exchanges=True), clock=Clock(lambda: self.now))
+        self.sb = make_sandbox(now=lambda: self.now)
 
     def jwt(self, pem: bytes, **claims: Any) -> str:
         base: dict[str, Any] = {"iat": int(self.now) - 60, "exp": int(self.now) + 540, "iss": APP}
@@ -58,13 +56,8 @@ class Timed:
 
 
 @pytest.fixture
-def timed() -> Iterator[Timed]:
-    world = Timed()
-    world.sb.start()
-    yield world
-    world.sb.stop()
-    problems = sandbox_problems(world.sb)
-    assert not problems, "\n".join(problems)
+def timed(make_sandbox: Callable[..., Sandbox]) -> Timed:
+    return Timed(make_sandbox)
 
 
 @pytest.fixture
