@@ -145,7 +145,6 @@ def read_live(
 ) -> tuple[LiveState, dict[tuple[Scope, App], PublicKey]]:
     """Live secrets for every (scope, app) the manifest names, plus the public keys of the
     scopes whose sealed values must be checked against the current key."""
-    start = client.counters.reads
     groups = [(g.scope, g.app) for g in desired.groups]
     managed = {
         (g.scope, g.app): {s.name for s in g.secrets if s.visibility is Visibility.SELECTED}
@@ -196,6 +195,5 @@ def read_live(
     state = LiveState(
         groups=live_groups,
         repo_ids=MappingProxyType(repo_ids),
-        requests=client.counters.reads - start,
     )
     return state, dict(zip(sealed_scopes, keys, strict=True))

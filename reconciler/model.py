@@ -167,7 +167,6 @@ class LiveState:
 
     groups: tuple[LiveGroup, ...]
     repo_ids: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
-    requests: int = 0
     _index: Mapping[tuple[Scope, App], LiveGroup] = field(
         init=False, repr=False, compare=False, default_factory=lambda: MappingProxyType({})
     )

@@ -74,8 +74,6 @@ class ClientConfig:
 class Counters:
     reads: int = 0
     writes: int = 0
-    retries: int = 0
-    waited: float = 0.0
 
 
 _WRITE_METHODS = frozenset({"PUT", "DELETE", "POST", "PATCH"})
@@ -147,10 +145,6 @@ class Transport:
     def close(self) -> None:
         self._session.close()
 
-    @property
-    def api_url(self) -> str:
-        return self._base
-
     # -- transport ---------------------------------------------------------------------------
 
     def request(
@@ -220,8 +214,6 @@ class Transport:
                     )
                 if attempt < self._config.max_retries:
                     attempt += 1
-                    with self._lock:
-                        self.counters.waited += wait
                     log.warning("rate limited on %s %s; waiting %.1fs", method, path, wait)
                     self._sleep(wait)
                     continue
@@ -247,8 +239,6 @@ class Transport:
 
     def _backoff(self, attempt: int, what: str) -> None:
         delay = self._rng.uniform(0, self._config.backoff_base * 2 ** (attempt - 1))
-        with self._lock:
-            self.counters.retries += 1
         log.info("retrying %s in %.2fs (attempt %d)", what, delay, attempt + 1)
         self._sleep(delay)
 
