@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TextIO
 
 from reconciler.commands import make_client
@@ -14,6 +13,7 @@ from reconciler.errors import ExitStatus, UsageError
 from reconciler.importer import import_state
 from reconciler.manifest_dump import dump_manifest
 from reconciler.model import App, Scope, ScopeKind
+from reconciler.output_files import check_writable, write_output
 from reconciler.sources import MAX_VALUE_BYTES, SecretValue
 
 
@@ -31,7 +31,9 @@ def cmd_seal(
     if hasattr(stdin, "isatty") and stdin.isatty():
         sys.stderr.write("value (end with Ctrl-D): ")
         sys.stderr.flush()
-    data = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode("utf-8")
+    # One byte past the limit is enough to refuse: a huge pipe is never held in memory.
+    limit = MAX_VALUE_BYTES + 1
+    data = stdin.buffer.read(limit) if hasattr(stdin, "buffer") else stdin.read(limit).encode()
     if args.strip:
         data = data.rstrip(b"\r\n")
     if not data:
@@ -52,6 +54,8 @@ def cmd_import(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO
     if not args.org and not args.repo:
         raise UsageError("give --org ORG and/or --repo OWNER/REPO")
     apps = [App(a) for a in args.app] if args.app else list(App)
+    if args.out:
+        check_writable(args.out, "--out")
     client = make_client(args, environ)
     try:
         desired = import_state(client, args.org, args.repo, apps, concurrency=args.concurrency)
@@ -63,7 +67,7 @@ def cmd_import(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO
         "# secret. Set those variables (or change the sources) before the first apply.\n"
     )
     if args.out:
-        Path(args.out).write_text(header + text, encoding="utf-8")
+        write_output(args.out, header + text, "--out")
         count = len(desired.secrets())
         sys.stderr.write(f"wrote {count} secrets to {args.out}\n")
     else:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
+import re
 import secrets
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from typing import Any, NoReturn, TextIO
 
 from reconciler import __version__, adopt, apply_command, commands
@@ -30,10 +33,59 @@ log = logging.getLogger("reconciler")
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse exits 2 on bad usage; 2 means "changes present" here, so raise 64 instead."""
+    """argparse exits 2 on bad usage; 2 means "changes present" here, so raise 64 instead.
+
+    argparse quotes the offending argument in its messages; a value pasted where a flag or name
+    belongs (`seal --app actions ghp_...`) must not come back on the terminal and into CI logs, so
+    every argument that is not option-shaped is replaced before the message is shown."""
+
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: None = None
+    ) -> argparse.Namespace:
+        _ARGV.set(tuple(sys.argv[1:] if args is None else args))
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            self.error(describe_extra_arguments(extras))
+        return parsed
 
     def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: {message}", hint=f"see `{self.prog} --help`")
+        raise UsageError(
+            f"{self.prog}: {redact_arguments(message, _ARGV.get())}",
+            hint=f"see `{self.prog} --help`",
+        )
+
+
+# The argv being parsed, for `_Parser.error`; a ContextVar so concurrent `main` calls
+# (tests, embedding programs) never see each other's arguments.
+_ARGV: ContextVar[tuple[str, ...]] = ContextVar("argv", default=())
+_OPTION = re.compile(r"-{1,2}[A-Za-z][A-Za-z0-9-]*")
+_NOT_SHOWN = "<argument not shown>"
+
+
+def redact_arguments(message: str, argv: Sequence[str]) -> str:
+    """`message` with every non-option argument (and the value part of `--opt=value`) hidden."""
+    for word in sorted(set(argv), key=len, reverse=True):
+        values = [word.split("=", 1)[1]] if "=" in word else []
+        if not _OPTION.fullmatch(word):
+            values.append(word)
+        for value in values:
+            if value:
+                message = message.replace(repr(value), _NOT_SHOWN)
+    return message
+
+
+def describe_extra_arguments(extras: Sequence[str]) -> str:
+    """Unrecognized arguments, named only when they are option-shaped."""
+    shown = [
+        word.split("=", 1)[0] + ("=..." if "=" in word else "")
+        for word in extras
+        if _OPTION.fullmatch(word.split("=", 1)[0])
+    ]
+    hidden = len(extras) - len(shown)
+    if hidden:
+        plural = "s" if hidden > 1 else ""
+        shown.append(f"{hidden} positional argument{plural} (not shown)")
+    return "unrecognized arguments: " + ", ".join(shown)
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -65,7 +117,12 @@ def _build_parser() -> argparse.ArgumentParser:
             "GHES: https://HOST/api/v3; GHE.com: https://api.SUBDOMAIN.ghe.com)",
         )
         p.add_argument("--api-version", help="send this X-GitHub-Api-Version on every request")
-        p.add_argument("--concurrency", type=_positive_int, default=8, help="reads in flight")
+        p.add_argument(
+            "--concurrency",
+            type=_concurrency,
+            default=8,
+            help=f"reads in flight (1 to {MAX_CONCURRENCY}, default 8)",
+        )
         p.add_argument(
             "--max-wait",
             type=_seconds,
@@ -137,13 +194,13 @@ def _build_parser() -> argparse.ArgumentParser:
     p_apply.add_argument("--results", metavar="FILE", help="write the results as JSON here")
     p_apply.add_argument(
         "--delete-threshold",
-        type=float,
+        type=_fraction,
         default=0.30,
         help="refuse to delete more than this fraction of a scope's secrets (default 0.30)",
     )
     p_apply.add_argument(
         "--delete-threshold-min",
-        type=int,
+        type=_int_between(0, 1_000_000),
         default=10,
         help="the delete threshold applies to scopes with at least this many secrets",
     )
@@ -185,7 +242,9 @@ def _build_parser() -> argparse.ArgumentParser:
         "sandbox", parents=[common], help="run the local GitHub secrets sandbox"
     )
     p_sandbox.add_argument("--seed", metavar="FILE", help="YAML/JSON state to start with")
-    p_sandbox.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    p_sandbox.add_argument(
+        "--port", type=_int_between(0, 65535), default=0, help="port (default: any free port)"
+    )
     p_sandbox.add_argument("--host", default="127.0.0.1", help="address to listen on")
     p_sandbox.add_argument("--dump", metavar="FILE", help="write the final state here on exit")
 
@@ -197,21 +256,51 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _seconds(text: str) -> float:
+# Flag bounds. Messages never quote the text given (see `_Parser`).
+MAX_SECONDS = 86_400.0  # a day: longer pacing or rate-limit waits are a typo, not a plan
+MAX_CONCURRENCY = 64  # GitHub's secondary limits start near 100 concurrent requests
+
+
+def _number(text: str, what: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError("must be 0 or more seconds")
+        raise argparse.ArgumentTypeError(f"expected {what}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected {what}, not infinity or NaN")
     return value
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
+def _seconds(text: str) -> float:
+    value = _number(text, "a number of seconds")
+    if not 0 <= value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SECONDS:.0f} seconds")
     return value
+
+
+def _fraction(text: str) -> float:
+    value = _number(text, "a fraction between 0 and 1")
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be a fraction between 0 and 1 (0.3 = 30 %)")
+    return value
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number from {low} to {high}"
+            ) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+_concurrency = _int_between(1, MAX_CONCURRENCY)
 
 
 # -- commands that run a server -------------------------------------------------------------
@@ -260,16 +349,25 @@ def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) 
 
 
 def _read_seed(path: str) -> dict[str, Any]:
+    """The seed, checked by loading it into a sandbox that is never started, so a bad seed is a
+    clear error before any server runs."""
+    from reconciler.sandbox import Sandbox, SandboxConfig
     from reconciler.sandbox.seed import SeedError
     from reconciler.sandbox.serve import read_seed
 
     try:
-        return read_seed(path)
-    except (OSError, ValueError, SeedError) as e:
+        seed = read_seed(path)
+        Sandbox(SandboxConfig()).load_seed(seed)
+    except OSError as e:
         raise SandboxError(
-            f"{path}: cannot load the sandbox seed: {e}",
+            f"{path}: cannot read the sandbox seed: {e.strerror or type(e).__name__}"
+        ) from None
+    except SeedError as e:
+        raise SandboxError(
+            f"{path}: not a sandbox seed: {e}",
             hint="see the seed format in reconciler/sandbox/seed.py",
         ) from None
+    return seed
 
 
 _COMMANDS = {
@@ -368,14 +466,32 @@ def main(
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         return int(ExitStatus.INTERRUPTED)
+    except BrokenPipeError:
+        # The reader went away (`reconciler ledger show | head`): nothing is left to tell it.
+        _silence_stdout(out)
+        return int(ExitStatus.OUTPUT_CLOSED)
     except Exception as e:
         if debug:
             raise
         sys.stderr.write(
-            f"internal error: {type(e).__name__}. This is a bug in reconciler; "
-            "re-run with --debug for the traceback and report it.\n"
+            f"internal error: {type(e).__name__} (exit {int(ExitStatus.BUG)}). This is a bug in "
+            "reconciler, not in your manifest; re-run with --debug for the traceback and report it."
+            "\n"
         )
-        return int(ExitStatus.ERROR)
+        return int(ExitStatus.BUG)
+
+
+def _silence_stdout(out: TextIO) -> None:
+    """Point a closed stdout at /dev/null, so the interpreter's final flush does not report the
+    broken pipe a second time as an ignored exception."""
+    if out is not sys.stdout:
+        return
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def console_main() -> NoReturn:

@@ -33,6 +33,7 @@ from reconciler.ledger_sync import fingerprints
 from reconciler.live import read_live
 from reconciler.manifest import check_values, load_manifests
 from reconciler.model import App, DesiredState, DriftPolicy, LiveState, Scope
+from reconciler.output_files import check_writable, write_output
 from reconciler.plan import (
     Plan,
     ValueFacts,
@@ -206,7 +207,9 @@ def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str], out: Text
 
 def cmd_plan(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
     desired = load(args)
-    # Usage problems before any request: which pull request a comment goes to.
+    # Usage problems before any request: where the plan goes, which pull request a comment goes to.
+    if args.out:
+        check_writable(args.out, "--out")
     pr = None
     if args.comment or args.pr:
         pr = parse_pr(args.pr) if args.pr else pull_request_from_environ(environ)
@@ -226,7 +229,7 @@ def cmd_plan(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) 
             doc = plan.document()
             doc["manifests"] = list(args.paths)
             doc["allow_env"] = list(args.allow_env)
-            Path(args.out).write_text(render_json(doc), encoding="utf-8")
+            write_output(args.out, render_json(doc), "--out")
         if pr is not None:
             _comment(args, environ, client, markdown, pr)
     finally:

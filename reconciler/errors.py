@@ -16,7 +16,9 @@ class ExitStatus(IntEnum):
     CHANGES = 2  # plan/apply --detailed-exitcode: changes present
     UNSAFE = 3  # apply refused an unsafe plan without --force
     USAGE = 64  # argparse would use 2, which means "changes present" here
+    BUG = 70  # EX_SOFTWARE: an unexpected exception, i.e. a bug in reconciler
     INTERRUPTED = 130
+    OUTPUT_CLOSED = 141  # stdout closed early (`| head`), as a shell reports SIGPIPE
 
 
 class ReconcilerError(Exception):
@@ -128,3 +130,47 @@ class UnsafePlanError(ReconcilerError):
 
 class SandboxError(ReconcilerError):
     """The embedded sandbox could not start or load its seed."""
+
+
+class OutputFileError(UsageError):
+    """A file named by a flag (`--out`, `--results`) cannot be written."""
+
+    def __init__(self, flag: str, path: str, reason: str) -> None:
+        self.flag = flag
+        self.path = path
+        self.reason = reason
+        super().__init__(
+            f'{flag} "{path}" cannot be written: {reason}',
+            hint=f"point {flag} at a writable file in an existing directory",
+        )
+
+
+class PlanFileError(ReconcilerError):
+    """A saved plan that cannot be trusted: unreadable, an unknown format or version, or
+    changes that do not hash to its checksum. Raised before any request."""
+
+    def __init__(self, path: str, problem: str, *, hint: str | None = None) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(
+            f"{path}: {problem}; nothing was read from or written to GitHub",
+            hint=hint or "run `reconciler plan --out FILE` again and review the new plan",
+        )
+
+
+class NotRecordedError(ReconcilerError):
+    """Apply wrote to GitHub, then could not record the writes in the ledger."""
+
+    def __init__(self, ledger: str, cause: str, written: tuple[str, ...]) -> None:
+        self.ledger = ledger
+        self.cause = cause
+        self.written = written
+        shown = "\n".join(f"  {w}" for w in written[:50])
+        more = f"\n  … and {len(written) - 50} more" if len(written) > 50 else ""
+        super().__init__(
+            f"GitHub was changed ({len(written)} writes, listed below and in the results), but "
+            f"recording them in the ledger {ledger} failed: {cause}\n{shown}{more}",
+            hint="fix the ledger's location, then re-run apply: it is safe, it writes these "
+            "secrets again and records them (with `drift: fail`, first run `reconciler ledger "
+            "forget NAME` for each name above)",
+        )

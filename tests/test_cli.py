@@ -149,7 +149,7 @@ def test_internal_errors_never_show_a_traceback(
     result = run(capsys, ["demo", str(REPO_ROOT / "examples"), "--seed", str(seed)])
     assert result.code == 1
     assert "Traceback" not in result.err
-    assert "cannot load the sandbox seed" in result.err
+    assert "not a sandbox seed: the seed must be a mapping at the top level" in result.err
 
 
 def test_sandbox_command_serves_and_dumps_on_sigterm(tmp_path: Path) -> None:

@@ -85,6 +85,17 @@ def _secrets(sb: Sandbox, scope: Org | Repo, data: object, where: str) -> None:
 
 
 def load_seed(sb: Sandbox, data: Mapping[str, Any]) -> None:
+    """Load `data` into the sandbox's world; anything malformed is a SeedError."""
+    try:
+        _load(sb, data)
+    except SeedError:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as e:
+        # The format is nested free-form data; the world's own checks name what is wrong.
+        raise SeedError(f"the seed does not follow the format ({type(e).__name__}: {e})") from e
+
+
+def _load(sb: Sandbox, data: Mapping[str, Any]) -> None:
     world = sb.world
     with world.lock:
         for login, raw in _mapping(data.get("orgs"), "orgs").items():

@@ -18,11 +18,14 @@ from reconciler.sandbox.server import Sandbox
 
 def read_seed(path: str) -> dict[str, Any]:
     """A seed file, YAML or JSON (JSON is YAML, so one loader reads both)."""
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise SeedError(f"not valid YAML or JSON: {e}") from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise SeedError(f"{path}: the seed must be a mapping at the top level")
+        raise SeedError("the seed must be a mapping at the top level")
     return data
 
 
