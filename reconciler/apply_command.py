@@ -1,13 +1,19 @@
-"""`reconciler apply`: plan (or re-derive a reviewed plan), check, write, record, report."""
+"""`reconciler apply`: plan (or re-derive a reviewed plan), check, write, record, report.
+
+Nothing is lost: a reviewed plan file is verified (format, version, its changes against its
+checksum) before anything else; where the results and the ledger go is checked before the
+first write; and the results are written even when recording in the ledger fails after it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import logging
+import os
+import stat
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any, TextIO
 
 from reconciler.commands import (
@@ -18,11 +24,27 @@ from reconciler.commands import (
     make_client,
     make_plan,
 )
-from reconciler.errors import ExitStatus, PlanMismatchError, UnsafePlanError, UsageError
+from reconciler.errors import (
+    ExitStatus,
+    NotRecordedError,
+    PlanFileError,
+    PlanMismatchError,
+    ReconcilerError,
+    UnsafePlanError,
+)
 from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
 from reconciler.github import GitHubClient
+from reconciler.ledger import LedgerError
 from reconciler.ledger_sync import ledger_changes, updated_at_after
-from reconciler.plan import PLAN_FORMAT, Plan, explain_mismatch
+from reconciler.output_files import check_writable, write_output
+from reconciler.plan import (
+    PLAN_FORMAT,
+    PLAN_VERSION,
+    Plan,
+    ValuePolicy,
+    document_checksum,
+    explain_mismatch,
+)
 from reconciler.progress import Progress, interruptible
 from reconciler.render import (
     render_json,
@@ -35,16 +57,101 @@ from reconciler.safety import Thresholds, unsafe_reasons
 log = logging.getLogger(__name__)
 
 
+# A plan for thousands of changes is a few MB; anything far larger is not a plan file.
+PLAN_FILE_LIMIT = 64 * 1024 * 1024
+
+
 def _saved_plan(paths: Sequence[str]) -> dict[str, Any] | None:
-    if len(paths) != 1 or not paths[0].endswith(".json"):
+    """The reviewed plan named by a single `*.json` argument, verified; None for manifests."""
+    if len(paths) != 1 or not paths[0].lower().endswith(".json"):
         return None
+    path = paths[0]
+    return verify_plan_document(_read_plan_file(path), path)
+
+
+def _read_plan_file(path: str) -> Any:
+    # Type and size before reading: a FIFO would block and a huge file exhaust memory.
     try:
-        doc = json.loads(Path(paths[0]).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        raise UsageError(f"{paths[0]}: cannot read the plan file ({e})") from None
-    if not isinstance(doc, dict) or doc.get("format") != PLAN_FORMAT:
-        raise UsageError(f"{paths[0]}: not a reconciler plan file")
+        info = os.stat(path)
+    except OSError as e:
+        raise PlanFileError(path, f"cannot read the plan file ({e.strerror})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise PlanFileError(path, "is not a regular file")
+    if info.st_size > PLAN_FILE_LIMIT:
+        raise PlanFileError(
+            path, f"is {info.st_size} bytes, more than a plan file can be ({PLAN_FILE_LIMIT})"
+        )
+    try:
+        with open(path, "rb") as fh:
+            text = fh.read(PLAN_FILE_LIMIT + 1).decode("utf-8")
+        return json.loads(text)
+    except OSError as e:
+        raise PlanFileError(path, f"cannot read the plan file ({e.strerror})") from None
+    except UnicodeDecodeError:
+        raise PlanFileError(path, "is not UTF-8 text, so not a reconciler plan file") from None
+    except json.JSONDecodeError as e:
+        raise PlanFileError(
+            path, f"is not valid JSON ({e.msg} at line {e.lineno} column {e.colno})"
+        ) from None
+    except RecursionError:
+        raise PlanFileError(path, "is nested too deeply to be a reconciler plan file") from None
+
+
+def verify_plan_document(doc: Any, path: str) -> dict[str, Any]:
+    """Refuse a plan file unless it is one this reconciler wrote and nobody edited since:
+    a known format and version, the fields apply uses, and changes hashing to its checksum."""
+    if not isinstance(doc, dict):
+        raise PlanFileError(path, "is not a reconciler plan file (not a JSON object)")
+    if doc.get("format") != PLAN_FORMAT:
+        raise PlanFileError(
+            path,
+            f'is not a reconciler plan file ("format" is {_shown(doc.get("format"))}, '
+            f'not "{PLAN_FORMAT}")',
+            hint="pass the file `reconciler plan --out FILE` wrote, or the manifests",
+        )
+    version = doc.get("version")
+    if type(version) is not int or version != PLAN_VERSION:  # `true == 1` in Python
+        raise PlanFileError(
+            path,
+            f"plan format version {_shown(version)} is not supported (this reconciler "
+            f"applies version {PLAN_VERSION})",
+            hint="make and apply the plan with the same reconciler version",
+        )
+    if doc.get("values") not in {v.value for v in ValuePolicy}:
+        raise PlanFileError(path, f'"values" is {_shown(doc.get("values"))}, not a known policy')
+    if not isinstance(doc.get("changes"), list) or not all(
+        isinstance(c, dict) for c in doc["changes"]
+    ):
+        raise PlanFileError(path, '"changes" is not a list of changes')
+    manifests = doc.get("manifests")
+    if not _strings(manifests) or not manifests:
+        raise PlanFileError(
+            path,
+            'has no "manifests" list: it was not written by `reconciler plan --out`',
+        )
+    if not _strings(doc.get("allow_env", [])):
+        raise PlanFileError(path, '"allow_env" is not a list of names')
+    if not isinstance(doc.get("checksum"), str):
+        raise PlanFileError(path, 'has no "checksum"')
+    if document_checksum(doc) != doc["checksum"]:
+        raise PlanFileError(
+            path,
+            "its changes do not match its checksum: the file was edited after "
+            "`reconciler plan` wrote it",
+            hint="never edit a plan file; run `reconciler plan --out FILE` again and review it",
+        )
     return doc
+
+
+def _strings(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _shown(value: object) -> str:
+    """A field's value, short and on one line, for an error message."""
+    if value is None:
+        return "missing"
+    return json.dumps(value)[:40]
 
 
 def cmd_apply(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
@@ -53,9 +160,12 @@ def cmd_apply(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO)
         args.paths = reviewed["manifests"]
         args.values = reviewed["values"]
         args.allow_env = list(args.allow_env) + list(reviewed.get("allow_env", []))
+    if args.results:
+        check_writable(args.results, "--results")
     desired = load(args)
     client = make_client(args, environ)
     progress = Progress(sys.stderr, 0)
+    not_recorded: BaseException | None = None
     try:
         planned = make_plan(desired, client, args, environ)
         plan = planned.plan
@@ -77,6 +187,13 @@ def cmd_apply(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO)
                 + "\n".join(f"  {r}" for r in reasons),
                 hint="review the plan; re-run with --force if it is intended",
             )
+        if planned.store is not None and plan.has_changes:
+            try:
+                planned.store.check_writable()
+            except LedgerError as e:
+                raise LedgerError(
+                    f"{e.message}; nothing was written to GitHub", hint=e.hint
+                ) from None
         progress = Progress(sys.stderr, len(plan.actionable))
         allow = tuple(args.allow_env) + desired.settings.allow_env
         with interruptible() as stopped:
@@ -89,12 +206,27 @@ def cmd_apply(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO)
                 ApplyOptions(environ, allow, args.write_delay, args.concurrency),
                 on_result=progress.update,
                 should_stop=stopped.is_set,
+                sleep=stopped.wait,  # a stop ends the pause between writes at once
             )
         progress.done()
-        _record(planned, results, client, args)
+        try:
+            _record(planned, results, client, args)
+        except BaseException as e:  # even Ctrl-C or a bug: reported after the results
+            not_recorded = e
     finally:
         client.close()
-    _emit_results(results, plan, args, environ, out)
+    output_errors = _emit_results(results, plan, args, environ, out)
+    if isinstance(not_recorded, ReconcilerError) and planned.store is not None:
+        written = tuple(
+            f"{r.change.scope} {r.change.app} {r.change.name} ({r.change.action})"
+            for r in results
+            if r.outcome is Outcome.DONE
+        )
+        raise NotRecordedError(planned.store.describe(), not_recorded.render(), written)
+    if not_recorded is not None:
+        raise not_recorded
+    if output_errors:
+        raise output_errors[0]
     if stopped.is_set():
         return ExitStatus.INTERRUPTED
     if any(r.outcome is not Outcome.DONE for r in results):
@@ -124,7 +256,9 @@ def _emit_results(
     args: argparse.Namespace,
     environ: Mapping[str, str],
     out: TextIO,
-) -> None:
+) -> list[ReconcilerError]:
+    """Every output is attempted even when one fails (GitHub is changed either way); the
+    failures are returned to be raised after the rest are written."""
     doc = results_document(results, plan)
     if args.format == "json":
         out.write(render_json(doc))
@@ -132,6 +266,19 @@ def _emit_results(
         out.write(render_results_markdown(results, plan))
     else:
         out.write(render_results_text(results))
+    errors: list[ReconcilerError] = []
     if args.results:
-        Path(args.results).write_text(render_json(doc), encoding="utf-8")
-    append_step_summary(environ, render_results_markdown(results, plan))
+        try:
+            write_output(args.results, render_json(doc), "--results")
+        except ReconcilerError as e:
+            errors.append(e)
+    try:
+        append_step_summary(environ, render_results_markdown(results, plan))
+    except OSError as e:
+        errors.append(
+            ReconcilerError(
+                f"GITHUB_STEP_SUMMARY {environ.get('GITHUB_STEP_SUMMARY')}: cannot append the "
+                f"results ({e.strerror or type(e).__name__}); they are on stdout",
+            )
+        )
+    return errors

@@ -22,7 +22,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from reconciler.errors import ReconcilerError, UsageError
+from reconciler.errors import ReconcilerError, RequestInfo, UsageError
+from reconciler.responses import Json
 
 APP_ID_ENV = "RECONCILER_APP_ID"
 APP_KEY_ENV = "RECONCILER_APP_PRIVATE_KEY"
@@ -134,9 +135,12 @@ class AppAuth:
                 f"(GET {lookup} -> {status})",
                 hint=f"install the app on {owner}, with the secrets permissions the manifest needs",
             )
+        # Only the id is used: the token URL is built from it on the API base, never taken
+        # from the answer's `access_tokens_url`, which could name another host.
+        installation = Json(RequestInfo("GET", lookup, status), data, "").field("id").id()
         with self._lock:
-            self._installations[cache_key] = int(data["id"])
-            return self._installations[cache_key]
+            self._installations[cache_key] = installation
+            return installation
 
     def _fresh(self, installation: int) -> str | None:
         with self._lock:
@@ -160,14 +164,17 @@ class AppAuth:
                 f"could not mint an installation token (POST {path} -> {status})",
                 hint="check the app id and private key, and that the installation is active",
             )
+        body = Json(RequestInfo("POST", path, status), data, "")
+        token = body.field("token").name()
+        expires_at = body.optional("expires_at")
         now = self._clock()
-        expires = _parse_time(str(data.get("expires_at", "")), now + 3600)
+        expires = _parse_time(expires_at.string() if expires_at else "", now + 3600)
         # A token living under 20 minutes (a test server, or a GHES configured so) is refreshed
         # when a quarter of its life is left, not before every request.
         margin = min(_REFRESH_MARGIN, max(0.0, expires - now) / 4)
         with self._lock:
-            self._tokens[installation] = _Minted(str(data["token"]), expires, margin)
-        return str(data["token"])
+            self._tokens[installation] = _Minted(token, expires, margin)
+        return token
 
     def _call(self, method: str, path: str, body: str) -> tuple[int, object]:
         if self._send is None:

@@ -27,6 +27,7 @@ from reconciler.ledger_store import DEFAULT_LEDGER_PATH
 from reconciler.manifest import load_manifests
 from reconciler.model import App, DriftPolicy
 from reconciler.plan import ValuePolicy
+from reconciler.safe_text import printable_block
 from reconciler.transport import DEFAULT_API_URL
 
 log = logging.getLogger("reconciler")
@@ -107,7 +108,8 @@ def _build_parser() -> argparse.ArgumentParser:
             action="append",
             default=[],
             metavar="PATTERN",
-            help="also allow env variables matching PATTERN as value sources",
+            help="also allow env variables matching PATTERN as value sources (a well-known "
+            "cloud/runner credential only by its exact name)",
         )
 
     def connection(p: argparse.ArgumentParser) -> None:
@@ -128,6 +130,13 @@ def _build_parser() -> argparse.ArgumentParser:
             type=_seconds,
             default=120.0,
             help="longest rate-limit wait in seconds before giving up",
+        )
+        p.add_argument(
+            "--timeout",
+            type=_timeout,
+            default=30.0,
+            help="seconds one network read may wait (default 30); a whole answer may take "
+            "4 times as long",
         )
 
     def ledger(p: argparse.ArgumentParser) -> None:
@@ -278,6 +287,13 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _timeout(text: str) -> float:
+    value = _number(text, "a number of seconds")
+    if not 0.01 <= value <= 3600:
+        raise argparse.ArgumentTypeError("must be between 0.01 and 3600 seconds")
+    return value
+
+
 def _fraction(text: str) -> float:
     value = _number(text, "a fraction between 0 and 1")
     if not 0 <= value <= 1:
@@ -393,7 +409,12 @@ def _annotate(err: ReconcilerError, environ: Mapping[str, str], stream: TextIO) 
 
 
 def _workflow_command(p: Problem) -> str:
+    """One `::error` line. Every part can come from data (a file name in the manifest
+    directory, a name in it): controls are escaped first, then the command's own encoding makes
+    the whole annotation one line, so nothing in it can start another command."""
+
     def esc(text: str) -> str:
+        text = printable_block(text)
         return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
     def esc_prop(text: str) -> str:
@@ -424,13 +445,20 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         pass
 
 
+class _SafeFormatter(logging.Formatter):
+    """Log records carry API data (paths, names, GitHub's messages): escaped like all output."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return printable_block(super().format(record))
+
+
 def _configure_logging(level: int) -> None:
     """Only the `reconciler` logger: the CLI never reconfigures an embedding program's root."""
     for handler in list(log.handlers):
         if isinstance(handler, _StderrHandler):
             log.removeHandler(handler)
     handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_SafeFormatter("%(levelname)s %(name)s: %(message)s"))
     log.addHandler(handler)
     log.setLevel(level)
 

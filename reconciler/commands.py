@@ -9,11 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TextIO
 
-from reconciler.auth import auth_from_environ
+from reconciler.auth import APP_ID_ENV, auth_from_environ
 from reconciler.errors import (
     ExitStatus,
     ManifestError,
@@ -43,6 +43,7 @@ from reconciler.plan import (
 )
 from reconciler.pr_comment import (
     PullRequest,
+    commenter_login,
     marker,
     parse_pr,
     pull_request_from_environ,
@@ -53,7 +54,9 @@ from reconciler.render import (
     render_markdown,
     render_text,
 )
+from reconciler.safe_text import printable
 from reconciler.safety import stale_sealed_values
+from reconciler.sources import plan_notices
 from reconciler.transport import DEFAULT_API_URL, ClientConfig
 
 log = logging.getLogger(__name__)
@@ -72,7 +75,8 @@ class DriftError(ReconcilerError):
 def load(args: argparse.Namespace) -> DesiredState:
     result = load_manifests(args.paths, extra_allow_env=tuple(args.allow_env))
     for skipped in result.skipped:
-        log.info("skipped %s: not a manifest (no top-level version, orgs or repos)", skipped)
+        # A warning, not info: a manifest that is skipped cannot protect its secrets from prune.
+        log.warning("skipped %s", skipped)
     return result.desired
 
 
@@ -83,6 +87,7 @@ def make_client(args: argparse.Namespace, environ: Mapping[str, str]) -> GitHubC
         api_url=api_url,
         api_version=getattr(args, "api_version", None),
         max_wait=getattr(args, "max_wait", 120.0),
+        timeout=getattr(args, "timeout", 30.0),
         pool_size=max(16, concurrency * 2),
     )
     return GitHubClient(config, auth=auth_from_environ(environ))
@@ -154,6 +159,10 @@ def make_plan(
         reads=client.counters.reads,
         facts=facts,
     )
+    plan = replace(plan, notices=plan_notices(desired, tuple(args.allow_env)))
+    if getattr(args, "command", "") == "apply":  # apply shows results, not the plan
+        for notice in plan.notices:
+            log.warning("%s", notice)
     return Planned(desired, live, keys, plan, store, ledger, key, prints)
 
 
@@ -164,7 +173,9 @@ def check_drift(planned: Planned, args: argparse.Namespace) -> None:
         raise DriftError(
             "secrets were changed outside reconciler (drift policy: fail):\n"
             + "\n".join(
-                f"  {c.scope} {c.app} {c.name} (updated {c.live_updated_at})" for c in drifted
+                f"  {printable(str(c.scope))} {c.app} {printable(c.name)} "
+                f"(updated {printable(c.live_updated_at)})"
+                for c in drifted
             ),
             hint="find out who changed them; then `reconciler ledger forget NAME` to accept "
             "GitHub's value, or set the drift policy to overwrite to restore the manifest's",
@@ -197,8 +208,10 @@ def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str], out: Text
         f"OK: {len(desired.files)} manifest files, {len(desired.groups)} scope/app groups, "
         f"{len(desired.secrets())} secrets{skipped}.\n"
     )
-    for path in result.skipped:
-        out.write(f"  skipped {path}: not a manifest (no top-level version, orgs or repos)\n")
+    for notice in plan_notices(desired, tuple(args.allow_env)):
+        out.write(f"notice: {notice}\n")
+    for skipped_path in result.skipped:
+        out.write(f"  skipped {skipped_path}\n")
     return ExitStatus.OK
 
 
@@ -248,13 +261,16 @@ def _comment(
     token = environ.get(COMMENT_TOKEN_ENV)
     commenter = client
     if token:
-        commenter = make_client(args, {**environ, "GITHUB_TOKEN": token, "RECONCILER_APP_ID": ""})
+        commenter = make_client(args, {**environ, "GITHUB_TOKEN": token, APP_ID_ENV: ""})
+    # The same rule as auth_from_environ: the main credentials are an App's when its id is set.
+    app = not token and bool(environ.get(APP_ID_ENV, "").strip())
     try:
-        url = upsert_comment(commenter, pr, markdown, marker(args.paths))
+        author = commenter_login(commenter, environ, app=app)
+        url = upsert_comment(commenter, pr, markdown, marker(args.paths), author=author)
     finally:
         if commenter is not client:
             commenter.close()
-    log.info("plan posted to %s", url or f"{pr.repo}#{pr.number}")
+    log.info("plan posted to %s as %s", printable(url or pr.repo), printable(author))
 
 
 # -- ledger ------------------------------------------------------------------------------------
@@ -268,12 +284,14 @@ def cmd_ledger(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO
         assert store is not None  # `ledger` has no --no-ledger
         ledger = store.load()
         if args.ledger_command == "show":
-            out.write(f"ledger {store.describe()}: {len(ledger.entries)} secrets\n")
+            out.write(f"ledger {printable(store.describe())}: {len(ledger.entries)} secrets\n")
+            # Anyone who can push to the ledger's repository can write any of these fields.
             for (kind, target, app, name), entry in sorted(ledger.entries.items()):
                 fp = "fingerprint" if entry.fingerprint else "no fingerprint"
-                source = entry.source or "-"
-                out.write(f"  {kind} {target} {app} {name}  updated {entry.updated_at}  ")
-                out.write(f"{source}  {fp}\n")
+                fields = (kind, target, app, name)
+                out.write(f"  {' '.join(printable(f) for f in fields)}  ")
+                out.write(f"updated {printable(entry.updated_at)}  ")
+                out.write(f"{printable(entry.source or '-')}  {fp}\n")
             return ExitStatus.OK
         forgotten, count = ledger.forget(args.names)
         if count == 0:

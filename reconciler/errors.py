@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import IntEnum
 
 from reconciler.model import Location
+from reconciler.safe_text import printable, printable_block
 
 
 class ExitStatus(IntEnum):
@@ -32,7 +33,10 @@ class ReconcilerError(Exception):
         self.hint = hint
 
     def render(self) -> str:
-        return f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+        # Messages carry names from the API, the ledger and manifests: whatever escaped
+        # field-level escaping, no control character or workflow command reaches the terminal.
+        text = f"{self.message}\n  hint: {self.hint}" if self.hint else self.message
+        return printable_block(text)
 
 
 class UsageError(ReconcilerError):
@@ -112,7 +116,8 @@ class ApiError(ReconcilerError):
     ) -> None:
         self.request = request
         self.github_message = github_message
-        said = f': GitHub said "{github_message}"' if github_message else ""
+        # GitHub's message is the server's text: one escaped line, never a new line of output.
+        said = f': GitHub said "{printable(github_message)}"' if github_message else ""
         super().__init__(f"{request}: {message}{said}", hint=hint)
 
 
@@ -173,4 +178,18 @@ class NotRecordedError(ReconcilerError):
             hint="fix the ledger's location, then re-run apply: it is safe, it writes these "
             "secrets again and records them (with `drift: fail`, first run `reconciler ledger "
             "forget NAME` for each name above)",
+        )
+
+
+class CommentIdentityError(ReconcilerError):
+    """Who the PR comment would be posted as cannot be told; without it the tool cannot tell
+    its own comment from someone else's carrying the same marker."""
+
+    def __init__(self, request: str, problem: str) -> None:
+        self.request = request
+        self.problem = problem
+        super().__init__(
+            f"{request}: cannot tell which account posts the plan comment: {problem}",
+            hint="give --comment a token that can read GET /user (RECONCILER_COMMENT_TOKEN, "
+            "else GITHUB_TOKEN), or the workflow's GITHUB_TOKEN inside GitHub Actions",
         )

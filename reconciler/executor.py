@@ -90,8 +90,10 @@ def apply_plan(
     *,
     on_result: Callable[[Result], None] = lambda r: None,
     should_stop: Callable[[], bool] = lambda: False,
-    sleep: Callable[[float], None] = time.sleep,
+    sleep: Callable[[float], object] = time.sleep,
 ) -> tuple[Result, ...]:
+    """`sleep` paces the writes; pass the stop event's `wait` so that a stop during a long
+    `--write-delay` ends the pause at once, and the write after it is skipped."""
     desired = {(s.scope, s.app, s.name): s for s in desired_secrets}
     values = resolve_values(plan, desired, options)
     public_keys = dict(keys)
@@ -121,9 +123,13 @@ def apply_plan(
             result = Result(
                 change, Outcome.SKIPPED, "an earlier write in this scope failed; not deleting"
             )
+        elif (
+            not first_write
+            and options.write_delay > 0
+            and _paced_stop(sleep, options.write_delay, should_stop)
+        ):
+            result = Result(change, Outcome.SKIPPED, "interrupted before this write")
         else:
-            if not first_write and options.write_delay > 0:
-                sleep(options.write_delay)
             first_write = False
             before = client.counters.writes
             try:
@@ -139,6 +145,14 @@ def apply_plan(
         results.append(result)
         on_result(result)
     return tuple(results)
+
+
+def _paced_stop(
+    sleep: Callable[[float], object], seconds: float, should_stop: Callable[[], bool]
+) -> bool:
+    """Wait between writes; whether a stop came meanwhile (then no further write is made)."""
+    sleep(seconds)
+    return should_stop()
 
 
 def _execute(

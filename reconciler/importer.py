@@ -8,7 +8,6 @@ allow by default are added to `settings.allow_env` exactly, so the manifest vali
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 
 from reconciler.github import GitHubClient
 from reconciler.model import (
@@ -23,6 +22,7 @@ from reconciler.model import (
     Visibility,
 )
 from reconciler.sources import DEFAULT_ALLOW_ENV, EnvSource, env_name_allowed
+from reconciler.transport import read_pool
 
 _HERE = Location("<import>", 0, 0)
 
@@ -44,18 +44,18 @@ def import_state(
 ) -> DesiredState:
     scopes = [Scope(ScopeKind.ORG, o) for o in orgs] + [Scope(ScopeKind.REPO, r) for r in repos]
     jobs = [(scope, app) for scope in scopes for app in apps]
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    with read_pool(client, concurrency) as pool:
         listed = list(pool.map(lambda j: client.list_secrets(j[0], j[1]), jobs))
         selected_jobs = [
-            (scope, app, str(item["name"]).upper())
+            (scope, app, item.name.upper())
             for (scope, app), items in zip(jobs, listed, strict=True)
             for item in items
-            if item.get("visibility") == "selected"
+            if item.visibility is Visibility.SELECTED
         ]
         selections = list(
             pool.map(
                 lambda j: sorted(
-                    str(r["name"]) for r in client.list_selected_repositories(j[0], j[1], j[2])
+                    r.name for r in client.list_selected_repositories(j[0], j[1], j[2])
                 ),
                 selected_jobs,
             )
@@ -65,12 +65,12 @@ def import_state(
     env_names: set[str] = set()
     for (scope, app), items in zip(jobs, listed, strict=True):
         secrets = []
-        for item in sorted(items, key=lambda i: str(i["name"]).upper()):
-            name = str(item["name"]).upper()
+        for item in sorted(items, key=lambda i: i.name.upper()):
+            name = item.name.upper()
             var = env_name_for(name)
             env_names.add(var)
             org = scope.kind is ScopeKind.ORG
-            visibility = Visibility(item["visibility"]) if org and item.get("visibility") else None
+            visibility = item.visibility if org else None
             repositories = (
                 tuple(chosen[(scope, app, name)]) if visibility is Visibility.SELECTED else None
             )

@@ -1,21 +1,29 @@
 """Where the ledger lives: a local JSON file, or one file on a branch of a GitHub repository.
 
 Both stores merge our changes onto what is there *now* when saving, so two applies that
-touched different secrets both keep their entries. The GitHub store makes the update
-conditional on the blob sha it read (the contents API answers 409 otherwise); on a conflict it
-re-reads, merges again and retries a few times before giving up with a clear message.
+touched different secrets both keep their entries. The file store holds an exclusive lock
+(`flock` on the ledger's directory) around read-merge-write, so two runs on one machine
+never interleave; the GitHub store makes the update conditional on the blob sha it read
+(the contents API answers 409 otherwise); on a conflict it re-reads, merges again and
+retries a few times before giving up with a clear message.
+
+Both can say, before apply's first write, whether a save could succeed (`check_writable`):
+a ledger that cannot be recorded is found before GitHub is changed, not after.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import fcntl
 import os
 import tempfile
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 
 from reconciler.errors import ApiError, UsageError
@@ -29,12 +37,19 @@ _CONTENTS = (
     "ledger's repository; classic tokens need repo"
 )
 _CONTENTS_READ, _CONTENTS_WRITE = _CONTENTS.format("read"), _CONTENTS.format("write")
+# Another run's read-merge-write takes milliseconds; a lock held this long is a stuck process.
+LOCK_TIMEOUT = 60.0
+_LOCK_POLL = 0.05
 
 
 class LedgerStore(Protocol):
     def describe(self) -> str: ...
 
     def load(self) -> Ledger: ...
+
+    def check_writable(self) -> None:
+        """Raise LedgerError now if a later `save` could not write; changes nothing."""
+        ...
 
     def save(self, changes: Mapping[EntryKey, Entry | None], key_id: str | None) -> Ledger: ...
 
@@ -55,18 +70,72 @@ class FileLedgerStore:
             raise LedgerError(f"{self.path}: cannot read the ledger ({e.strerror})") from None
         return parse_ledger(text, str(self.path))
 
-    def save(self, changes: Mapping[EntryKey, Entry | None], key_id: str | None) -> Ledger:
-        ledger = self.load().updated(changes, key_id)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # Write-then-rename: a crash mid-write never leaves a truncated ledger.
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".ledger-", suffix=".tmp")
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Exclusive across processes. The lock is on the directory, not on a lock file: the
+        ledger itself is replaced by rename on every save (a lock on it would be on a file
+        no longer there), and a lock file would be left in the user's checkout."""
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(dump_ledger(ledger))
-            os.replace(tmp, self.path)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except OSError as e:
-            Path(tmp).unlink(missing_ok=True)
-            raise LedgerError(f"{self.path}: cannot write the ledger ({e.strerror})") from None
+            raise self._unwritable(e) from None
+        try:
+            deadline = time.monotonic() + LOCK_TIMEOUT
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise LedgerError(
+                            f"{self.path}: another reconciler has held the ledger's lock "
+                            f"for over {LOCK_TIMEOUT:.0f}s",
+                            hint="wait for the other run to finish; if none is running, "
+                            "the process holding the lock is stuck: end it",
+                        ) from None
+                    time.sleep(_LOCK_POLL)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _unwritable(self, e: OSError) -> LedgerError:
+        return LedgerError(
+            f"{self.path}: the ledger cannot be written there ({e.strerror or type(e).__name__})",
+            hint="point --ledger (or RECONCILER_LEDGER) at a file in a writable directory, "
+            "or pass --no-ledger",
+        )
+
+    def check_writable(self) -> None:
+        if self.path.is_dir():
+            raise LedgerError(
+                f"{self.path}: the ledger location is a directory",
+                hint="point --ledger at a file, e.g. .reconciler-ledger.json",
+            )
+        with self._locked():
+            try:
+                fd, probe = tempfile.mkstemp(dir=self.path.parent, prefix=".ledger-", suffix=".tmp")
+            except OSError as e:
+                raise self._unwritable(e) from None
+            os.close(fd)
+            os.unlink(probe)
+
+    def save(self, changes: Mapping[EntryKey, Entry | None], key_id: str | None) -> Ledger:
+        # Read-merge-write under the lock: two applies at once both keep their entries.
+        with self._locked():
+            ledger = self.load().updated(changes, key_id)
+            # Write-then-rename: a crash mid-write never leaves a truncated ledger.
+            try:
+                fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".ledger-", suffix=".tmp")
+            except OSError as e:
+                raise self._unwritable(e) from None
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                    fh.write(dump_ledger(ledger))
+                os.replace(tmp, self.path)
+            except OSError as e:
+                Path(tmp).unlink(missing_ok=True)
+                raise self._unwritable(e) from None
         return ledger
 
 
@@ -84,9 +153,12 @@ class GitHubLedgerStore:
         at = f"@{self.branch}" if self.branch else ""
         return f"github:{self.repo}{at}:{self.path}"
 
-    def _url_path(self) -> str:
+    def _repo_path(self) -> str:
         owner, name = self.repo.split("/", 1)
-        return f"/repos/{quote(owner)}/{quote(name)}/contents/{quote(self.path)}"
+        return f"/repos/{quote(owner)}/{quote(name)}"
+
+    def _url_path(self) -> str:
+        return f"{self._repo_path()}/contents/{quote(self.path)}"
 
     def load(self) -> Ledger:
         params = {"ref": self.branch} if self.branch else None
@@ -97,21 +169,56 @@ class GitHubLedgerStore:
             self._check_branch()
             self._sha = None
             return Ledger()
-        data = resp.json()
-        if not isinstance(data, dict) or data.get("type") != "file":
+        data = _json_object(resp, f"GET {self._url_path()}")
+        if data.get("type") != "file":
             raise LedgerError(f"{self.describe()}: is not a file")
-        self._sha = str(data["sha"])
+        sha = data.get("sha")
+        if not isinstance(sha, str) or not sha:
+            raise LedgerError(f"GET {self._url_path()}: GitHub's answer has no file sha")
+        self._sha = sha
+        if data.get("encoding") == "base64":
+            raw = _decode(data.get("content"), f"GET {self._url_path()}")
+        else:
+            # Over 1 MB the contents API answers `"encoding": "none"` and no content; the git
+            # blobs API serves the same blob, by sha, up to 100 MB.
+            raw = self._blob(sha)
         try:
-            text = base64.b64decode(str(data.get("content", ""))).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
             raise LedgerError(f"{self.describe()}: the ledger is not UTF-8 text") from None
         return parse_ledger(text, self.describe())
+
+    def _blob(self, sha: str) -> bytes:
+        path = f"{self._repo_path()}/git/blobs/{quote(sha)}"
+        data = _json_object(
+            self.client.request("GET", path, permission=_CONTENTS_READ), f"GET {path}"
+        )
+        if data.get("encoding") != "base64":
+            raise LedgerError(
+                f"GET {path}: unexpected blob encoding {str(data.get('encoding'))[:40]!r}"
+            )
+        return _decode(data.get("content"), f"GET {path}")
+
+    def check_writable(self) -> None:
+        """The branch exists (checked by `load`); the token may push to the repository.
+        GitHub says so in `permissions.push` for user tokens; an app's installation token
+        carries no `permissions` there, so only an explicit false refuses."""
+        path = self._repo_path()
+        data = _json_object(
+            self.client.request("GET", path, permission=_CONTENTS_READ), f"GET {path}"
+        )
+        permissions = data.get("permissions")
+        if isinstance(permissions, dict) and permissions.get("push") is False:
+            raise LedgerError(
+                f"{self.describe()}: the token cannot write to {self.repo} (GitHub says "
+                "permissions.push is false)",
+                hint=_CONTENTS_WRITE,
+            )
 
     def _check_branch(self) -> None:
         """No file yet is an empty ledger; no such repository or branch is a mistake, said
         now rather than by the save after apply has written every secret."""
-        owner, name = self.repo.split("/", 1)
-        path = f"/repos/{quote(owner)}/{quote(name)}"
+        path = self._repo_path()
         if self.branch:
             path += f"/branches/{quote(self.branch)}"
         found = self.client.request("GET", path, ok=(200, 404), permission=_CONTENTS_READ)
@@ -148,6 +255,23 @@ class GitHubLedgerStore:
             f"{_SAVE_ATTEMPTS} attempts. GitHub is already changed; re-run apply to record it",
             hint="run applies one at a time (a concurrency group in the workflow)",
         )
+
+
+def _json_object(resp: Any, request: str) -> dict[str, Any]:
+    try:
+        data = resp.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise LedgerError(f"{request}: GitHub's answer is not a JSON object")
+    return data
+
+
+def _decode(content: object, request: str) -> bytes:
+    try:
+        return base64.b64decode(str(content or ""))
+    except (binascii.Error, ValueError):
+        raise LedgerError(f"{request}: the ledger's content is not valid base64") from None
 
 
 def parse_ledger_location(spec: str) -> tuple[str, str, str | None] | Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 
 from reconciler.errors import SourceError
 from reconciler.executor import Outcome, Result
@@ -13,6 +12,7 @@ from reconciler.ledger import Entry, EntryKey, Ledger, LedgerKey, entry_key
 from reconciler.model import App, DesiredSecret, Scope
 from reconciler.plan import Action
 from reconciler.sources import SealedSource, SecretValue, resolve
+from reconciler.transport import read_pool
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,10 @@ def updated_at_after(
     """`updated_at` of every secret in the groups apply wrote to: one listing per group,
     not one read per write."""
     ordered = sorted(set(groups), key=lambda g: (g[0].key, g[1].value))
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    with read_pool(client, concurrency) as pool:
         listed = list(pool.map(lambda g: client.list_secrets(g[0], g[1]), ordered))
     return {
-        group: {str(item["name"]).upper(): str(item.get("updated_at", "")) for item in items}
+        group: {item.name.upper(): item.updated_at for item in items}
         for group, items in zip(ordered, listed, strict=True)
     }
 

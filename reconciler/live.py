@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from reconciler.errors import Problem, UnknownRepositoriesError
-from reconciler.github import GitHubClient, PublicKey
+from reconciler.github import GitHubClient, PublicKey, RepoItem, SecretItem
 from reconciler.model import (
     App,
     DesiredState,
@@ -27,6 +27,7 @@ from reconciler.model import (
     Visibility,
 )
 from reconciler.sources import SealedSource
+from reconciler.transport import read_pool
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -81,11 +82,11 @@ def resolve_repositories(
     owners = sorted(wanted)
     ids: dict[str, int] = {}
 
-    def record(owner: str, items: list[dict[str, Any]]) -> None:
+    def record(owner: str, items: list[RepoItem]) -> None:
         for item in items:
-            name = str(item["name"]).lower()
-            if name in wanted[owner] and str(item["owner"]["login"]).lower() == owner:
-                ids[f"{owner}/{name}"] = int(item["id"])
+            name = item.name.lower()
+            if name in wanted[owner] and (item.owner or "").lower() == owner:
+                ids[f"{owner}/{name}"] = item.id
 
     listed = [o for o in owners if len(wanted[o]) > _DIRECT_LOOKUP_MAX]
     rest_pages: list[tuple[str, int]] = []
@@ -111,7 +112,7 @@ def resolve_repositories(
     )
     for full_name, repo in zip(lookups, _map(pool, client.get_repository, lookups), strict=True):
         if repo is not None:
-            ids[full_name] = int(repo["id"])
+            ids[full_name] = repo.id
 
     unknown = [ref for ref in refs if ref.full_name.lower() not in ids]
     if unknown:
@@ -130,12 +131,11 @@ def resolve_repositories(
     return ids
 
 
-def _live_secret(item: dict[str, Any], selected: frozenset[str] | None) -> LiveSecret:
-    vis = item.get("visibility")
+def _live_secret(item: SecretItem, selected: frozenset[str] | None) -> LiveSecret:
     return LiveSecret(
-        name=str(item["name"]).upper(),
-        updated_at=str(item.get("updated_at", "")),
-        visibility=Visibility(vis) if vis else None,
+        name=item.name.upper(),
+        updated_at=item.updated_at,
+        visibility=item.visibility,
         selected=selected,
     )
 
@@ -154,26 +154,25 @@ def read_live(
         {(s.scope, s.app) for s in desired.secrets() if isinstance(s.source, SealedSource)},
         key=lambda k: (k[0].key, k[1].value),
     )
-    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+    with read_pool(client, concurrency) as pool:
         repo_ids = resolve_repositories(client, _repo_refs(desired), pool)
         listed = _map(pool, lambda k: client.list_secrets(k[0], k[1]), groups)
         selection_jobs = [
-            (scope, app, str(item["name"]).upper())
+            (scope, app, item.name.upper())
             for (scope, app), items in zip(groups, listed, strict=True)
             for item in items
-            if item.get("visibility") == "selected"
-            and str(item["name"]).upper() in managed[(scope, app)]
+            if item.visibility is Visibility.SELECTED and item.name.upper() in managed[(scope, app)]
         ]
         selections = _map(pool, lambda job: client.list_selected_repositories(*job), selection_jobs)
         keys = _map(pool, lambda k: client.public_key(k[0], k[1]), sealed_scopes)
 
     selected_by_key: dict[tuple[Scope, App, str], frozenset[str]] = {}
     for (scope, app, name), repos in zip(selection_jobs, selections, strict=True):
-        selected_by_key[(scope, app, name)] = frozenset(str(r["name"]).lower() for r in repos)
+        selected_by_key[(scope, app, name)] = frozenset(r.name.lower() for r in repos)
         # A live selection names repositories the manifest may no longer name; removing one
         # of them needs its id, which this listing already gave.
         for r in repos:
-            repo_ids.setdefault(f"{scope.org}/{r['name']}".lower(), int(r["id"]))
+            repo_ids.setdefault(f"{scope.org}/{r.name}".lower(), r.id)
     live_groups = tuple(
         LiveGroup(
             scope,
@@ -181,9 +180,7 @@ def read_live(
             tuple(
                 sorted(
                     (
-                        _live_secret(
-                            item, selected_by_key.get((scope, app, str(item["name"]).upper()))
-                        )
+                        _live_secret(item, selected_by_key.get((scope, app, item.name.upper())))
                         for item in items
                     ),
                     key=lambda s: s.name,

@@ -8,12 +8,13 @@ lives in `manifest_read`; this module finds files and merges what they declare.
 from __future__ import annotations
 
 import os
-import re
+import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
+from reconciler.env_policy import env_refusal
 from reconciler.errors import ManifestError, Problem, SourceError
+from reconciler.manifest_discovery import MAX_FILE_BYTES, Skipped, not_a_manifest, walk
 from reconciler.manifest_dump import dump_manifest
 from reconciler.manifest_read import FileManifest, read_manifest
 from reconciler.model import (
@@ -27,43 +28,42 @@ from reconciler.model import (
     ScopeKind,
     Settings,
 )
+from reconciler.redact import describe
 from reconciler.rules import MAX_ORG_SECRETS, MAX_REPO_SECRETS
-from reconciler.sources import ALLOW_ENV_HINT, EnvSource, FileSource, env_name_allowed, resolve
-from reconciler.yamlloc import decode, load_yaml
+from reconciler.sources import EnvSource, FileSource, resolve
+from reconciler.yamlloc import build_yaml, decode, parse_yaml, second_document_problem
 
-__all__ = ["LoadResult", "check_values", "dump_manifest", "load_manifests"]
-
-_SUFFIXES = (".yaml", ".yml")
-# A broken file found in a directory still counts as a manifest if it looks like one:
-# skipping it silently could let `prune` delete the secrets it declares.
-_LOOKS_LIKE_MANIFEST = re.compile(r"^(version|orgs|repos)\s*:", re.MULTILINE)
+__all__ = ["LoadResult", "Skipped", "check_values", "dump_manifest", "load_manifests"]
 
 
 @dataclass(frozen=True, slots=True)
 class LoadResult:
     desired: DesiredState
-    skipped: tuple[str, ...]  # files found in directories that are not manifests
+    # Paths found in directories and not read as manifests, each with its reason.
+    skipped: tuple[Skipped, ...]
 
 
 def load_manifests(paths: Sequence[str], *, extra_allow_env: Sequence[str] = ()) -> LoadResult:
     """Read, validate and merge the manifests at `paths` (files or directories).
 
+    Which files in a directory are manifests is decided by `manifest_discovery`.
     Raises ManifestError carrying every problem found in every file.
     """
     problems: list[Problem] = []
-    skipped: list[str] = []
+    skipped: list[Skipped] = []
     manifests: list[FileManifest] = []
     seen: set[str] = set()
     for given in paths:
         if os.path.isdir(given):
-            found = _walk(given)
+            walked = walk(given)
+            found, named = list(walked.files), False
+            skipped.extend(walked.skipped)
             if not found:
-                problems.append(Problem(None, "", f'no YAML files in directory "{given}"'))
-            named = False
+                problems.append(Problem(None, "", f"no YAML files in directory {_arg(given)}"))
         elif os.path.exists(given):
             found, named = [given], True
         else:
-            problems.append(Problem(None, "", f'"{given}": no such file or directory'))
+            problems.append(Problem(None, "", f"{_arg(given)}: no such file or directory"))
             continue
         taken = 0
         for file in found:
@@ -71,51 +71,75 @@ def load_manifests(paths: Sequence[str], *, extra_allow_env: Sequence[str] = ())
             if real in seen:  # `dir/` and `dir/x.yaml` both given: read it once
                 continue
             manifest = _read(file, named=named, problems=problems)
-            if manifest is None:
-                skipped.append(file)
+            if isinstance(manifest, Skipped):
+                skipped.append(manifest)
                 continue
             seen.add(real)
             manifests.append(manifest)
             taken += 1
         if found and not taken and not named:
-            problems.append(Problem(None, "", f'no manifests in directory "{given}"'))
+            problems.append(Problem(None, "", f"no manifests in directory {_arg(given)}"))
     desired = _merge(manifests, problems)
     allow = desired.settings.allow_env + tuple(extra_allow_env)
     problems.extend(_env_problems(desired.secrets(), manifests, allow))
     if problems:
         raise ManifestError(list(dict.fromkeys(problems)))
-    return LoadResult(desired, tuple(skipped))
+    return LoadResult(desired, tuple(sorted(dict.fromkeys(skipped), key=lambda s: s.path)))
 
 
-def _walk(directory: str) -> list[str]:
-    found: list[tuple[tuple[str, ...], str]] = []
-    for root, dirs, files in os.walk(directory):
-        dirs.sort()
-        for name in files:
-            if name.endswith(_SUFFIXES):
-                path = os.path.join(root, name)
-                found.append((Path(os.path.relpath(path, directory)).parts, path))
-    return [path for _, path in sorted(found)]
+def _arg(text: str) -> str:
+    # A path from the command line could be a value pasted in the wrong place.
+    return describe(text, "the path given")
 
 
-def _read(file: str, *, named: bool, problems: list[Problem]) -> FileManifest | None:
-    """One file's manifest; None for a file found in a directory that is not one."""
+def _read_bytes(file: str) -> bytes | str:
+    """The file's bytes, or why it cannot be a manifest: FIFOs and devices would block or
+    never end, so the type and size are checked on the open descriptor before reading."""
     try:
-        data = Path(file).read_bytes()
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except OSError as e:
-        problems.append(Problem(None, "", f'"{file}" cannot be read: {e.strerror}'))
+        return f"cannot be read: {e.strerror}"
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            return "is not a regular file"
+        if info.st_size > MAX_FILE_BYTES:
+            return f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; no manifest is"
+        try:
+            return fh.read(MAX_FILE_BYTES + 1)
+        except OSError as e:
+            return f"cannot be read: {e.strerror}"
+
+
+def _read(file: str, *, named: bool, problems: list[Problem]) -> FileManifest | Skipped:
+    """One file's manifest, or why a file found in a directory is not one.
+
+    Anything broken is a problem whether the file was named or found (see
+    `manifest_discovery`): skipping a broken manifest would let prune delete its secrets.
+    """
+    data = _read_bytes(file)
+    if isinstance(data, str) or len(data) > MAX_FILE_BYTES:
+        why = data if isinstance(data, str) else "grew while being read"
+        problems.append(Problem(Location(file, 1, 1), "", f"this file {why}"))
         return FileManifest.empty(file)
     text, found = decode(file, data)
-    doc = None
-    if text is not None:
-        doc, found = load_yaml(file, text)
+    if text is None:
+        problems.extend(found)
+        return FileManifest.empty(file)
+    documents, found = parse_yaml(file, text)
+    if found:
+        problems.extend(found)
+        return FileManifest.empty(file)
     if not named:
-        is_manifest = isinstance(doc, dict) and bool({"version", "orgs", "repos"} & set(doc))
-        looks_like = text is not None and bool(_LOOKS_LIKE_MANIFEST.search(text))
-        if not is_manifest and not (found and looks_like):
-            return None
+        reason = not_a_manifest(documents)
+        if reason:
+            return Skipped(file, reason)
+    if len(documents) > 1:
+        problems.append(second_document_problem(file, documents[1]))
+        return FileManifest.empty(file)
+    doc, found = build_yaml(file, documents[0]) if documents else (None, [])
     problems.extend(found)
-    if text is None or (doc is None and found):
+    if doc is None and found:
         return FileManifest.empty(file)
     manifest = read_manifest(file, doc)
     # A YAML value that could not be read is None now; its schema errors would be noise.
@@ -128,9 +152,11 @@ def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredSta
     firsts: dict[tuple[Scope, App], DesiredGroup] = {}
     members: dict[tuple[Scope, App], dict[str, DesiredSecret]] = {}
     allow_env: list[str] = []
+    allow_env_at: list[tuple[str, Location]] = []
     drift: tuple[DriftPolicy, Location] | None = None
     for manifest in manifests:
         allow_env.extend(manifest.allow_env)
+        allow_env_at.extend(manifest.allow_env_at)
         if manifest.drift and drift and manifest.drift[0] != drift[0]:
             problems.append(
                 Problem(
@@ -175,7 +201,9 @@ def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredSta
         merged.append(DesiredGroup(first.scope, first.app, first.prune, ordered, first.location))
         problems.extend(_limit_problem(merged[-1], manifests))
     settings = Settings(
-        allow_env=tuple(dict.fromkeys(allow_env)), drift=drift[0] if drift else None
+        allow_env=tuple(dict.fromkeys(allow_env)),
+        drift=drift[0] if drift else None,
+        allow_env_at=tuple(allow_env_at),
     )
     return DesiredState(tuple(merged), settings, tuple(m.file for m in manifests))
 
@@ -210,15 +238,13 @@ def _env_problems(
         source = secret.source
         if not isinstance(source, EnvSource):
             continue
-        refused = env_name_allowed(source.var, allow)
+        refused = env_refusal(source.var, allow)
         if refused:
-            # Forbidden names stay forbidden whatever the allow-list says: no hint to widen it.
-            forbidden = env_name_allowed(source.var, ("*",)) is not None
             yield Problem(
                 source.location,
                 f"{paths.get(secret.location, '')}.value.env",
-                refused,
-                None if forbidden else ALLOW_ENV_HINT,
+                refused.message,
+                refused.hint,
             )
 
 

@@ -21,8 +21,10 @@ from reconciler.model import (
     ScopeKind,
     Visibility,
 )
+from reconciler.redact import CREDENTIAL_HINT, describe
 from reconciler.rules import (
     ENV_VAR_RE,
+    credential_problem,
     org_name_problem,
     repo_full_name_problem,
     repo_name_problem,
@@ -54,6 +56,7 @@ class FileManifest:
     prune_locations: Mapping[GroupKey, Location] = field(default_factory=dict)
     secret_paths: Mapping[Location, str] = field(default_factory=dict)
     drift: tuple[DriftPolicy, Location] | None = None
+    allow_env_at: tuple[tuple[str, Location], ...] = ()  # where each entry was written
 
     @classmethod
     def empty(cls, file: str) -> FileManifest:
@@ -74,6 +77,7 @@ def read_manifest(file: str, doc: object) -> FileManifest:
         reader.prune_locations,
         reader.secret_paths,
         reader.drift,
+        tuple(reader.allow_env_at),
     )
 
 
@@ -84,6 +88,7 @@ class _Reader:
         self.problems: list[Problem] = []
         self.groups: list[DesiredGroup] = []
         self.allow_env: list[str] = []
+        self.allow_env_at: list[tuple[str, Location]] = []
         self.drift: tuple[DriftPolicy, Location] | None = None
         self.group_paths: dict[GroupKey, str] = {}
         self.prune_locations: dict[GroupKey, Location] = {}
@@ -98,6 +103,9 @@ class _Reader:
         settings = doc.get("settings")
         if isinstance(settings, LocMap) and isinstance(settings.get("allow_env"), list):
             self.allow_env = [p for p in settings["allow_env"] if isinstance(p, str) and p]
+            if isinstance(settings["allow_env"], LocList):
+                entries = zip(settings["allow_env"], settings["allow_env"].item_locs, strict=True)
+                self.allow_env_at = [(p, w) for p, w in entries if isinstance(p, str) and p]
         if isinstance(settings, LocMap) and settings.get("drift") in set(DriftPolicy):
             self.drift = (DriftPolicy(settings["drift"]), value_location(settings, "drift"))
         for kind, top in ((ScopeKind.ORG, "orgs"), (ScopeKind.REPO, "repos")):
@@ -112,15 +120,17 @@ class _Reader:
             where = key_location(scopes, name)
             here = [*path, name]
             check = org_name_problem if kind is ScopeKind.ORG else repo_full_name_problem
-            refused = check(name)
+            credential = credential_problem(name, f"an {noun} name")
+            refused = credential or check(name)
             if refused:
-                self.problem(where, here, refused)
+                self.problem(where, here, refused, CREDENTIAL_HINT if credential else None)
             first = seen.setdefault(name.lower(), name)
             if first != name:
                 self.problem(
                     where,
                     here,
-                    f'"{name}" is the same {noun} as "{first}" at '
+                    f"{describe(name, 'this name')} is the same {noun} as "
+                    f"{describe(first, 'the name')} at "
                     f"{key_location(scopes, first)} (GitHub names are case-insensitive)",
                     hint="merge them into one entry",
                 )
@@ -158,7 +168,8 @@ class _Reader:
                     self.problem(
                         key_location(body, name),
                         [*path, "secrets", name],
-                        f'secret "{name}" collides with "{first}" at '
+                        f"secret {describe(name, 'name')} collides with "
+                        f"{describe(first, 'the name')} at "
                         f"{key_location(body, first)}: GitHub secret names are case-insensitive",
                         hint="remove or rename one of them",
                     )
@@ -178,9 +189,10 @@ class _Reader:
     ) -> DesiredSecret | None:
         where = key_location(secrets, name)
         self.secret_paths[where] = format_path(path)
-        refused = secret_name_problem(name)
+        credential = credential_problem(name, "a secret name")
+        refused = credential or secret_name_problem(name)
         if refused:
-            self.problem(where, path, refused)
+            self.problem(where, path, refused, CREDENTIAL_HINT if credential else None)
         if not isinstance(spec, LocMap):
             return None
         source = self.read_source(spec.get("value"), [*path, "value"])
@@ -235,14 +247,16 @@ class _Reader:
         for i, (item, where) in enumerate(zip(items, items.item_locs, strict=True)):
             if not isinstance(item, str):
                 continue  # reported by the schema
-            refused = repo_name_problem(item)
+            credential = credential_problem(item, "a repository name")
+            refused = credential or repo_name_problem(item)
             if refused:
-                self.problem(where, [*path, i], refused)
+                self.problem(where, [*path, i], refused, CREDENTIAL_HINT if credential else None)
             elif item.lower() in seen:
                 self.problem(
                     where,
                     [*path, i],
-                    f'repository "{item}" is listed twice (first at {seen[item.lower()]})',
+                    f"repository {describe(item, 'name')} is listed twice "
+                    f"(first at {seen[item.lower()]})",
                     hint="names are case-insensitive; remove one",
                 )
             else:
@@ -262,6 +276,11 @@ class _Reader:
         where = value_location(value, kind)
         here = [*path, kind]
         if not isinstance(raw, str) or not raw:
+            return None
+        noun = "an environment variable name" if kind == "env" else "a file path"
+        credential = credential_problem(raw, noun) if kind != "sealed" else None
+        if credential:
+            self.problem(where, here, credential, CREDENTIAL_HINT)
             return None
         if kind == "env":
             return EnvSource(raw, where) if ENV_VAR_RE.fullmatch(raw) else None

@@ -124,6 +124,9 @@ class Settings:
 
     allow_env: tuple[str, ...] = ()
     drift: DriftPolicy | None = None  # None: not set in any manifest (overwrite)
+    # Where each `allow_env` entry was written (first occurrence), for the plan's notice when
+    # an entry admits a well-known credential by its exact name.
+    allow_env_at: tuple[tuple[str, Location], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

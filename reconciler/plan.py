@@ -147,6 +147,9 @@ class Plan:
     changes: tuple[Change, ...]
     values: ValuePolicy
     reads: int = 0  # requests made while planning
+    # Well-known credentials the manifest admits by exact name (see env_policy); in the
+    # checksum, since they change what apply writes.
+    notices: tuple[str, ...] = ()
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -168,12 +171,15 @@ class Plan:
 
     def canonical(self) -> dict[str, Any]:
         """The versioned, value-free plan document; its checksum binds review to apply."""
-        return {
+        data: dict[str, Any] = {
             "format": PLAN_FORMAT,
             "version": PLAN_VERSION,
             "values": self.values.value,
             "changes": [c.canonical() for c in self.changes],
         }
+        if self.notices:  # only when present: plans without any keep their checksum
+            data["notices"] = list(self.notices)
+        return data
 
     def checksum(self) -> str:
         return checksum(self.canonical())
@@ -192,6 +198,19 @@ def checksum(canonical: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
+# The keys of `Plan.canonical()`: exactly what the checksum covers.
+CANONICAL_KEYS = ("format", "version", "values", "changes")
+OPTIONAL_CANONICAL_KEYS = ("notices",)  # covered when present
+
+
+def document_checksum(doc: Mapping[str, Any]) -> str:
+    """The checksum a saved plan document's own canonical part hashes to; a file whose
+    `checksum` says otherwise was edited after `plan` wrote it."""
+    canonical = {key: doc.get(key) for key in CANONICAL_KEYS}
+    canonical.update({key: doc[key] for key in OPTIONAL_CANONICAL_KEYS if key in doc})
+    return checksum(canonical)
+
+
 def explain_mismatch(reviewed: dict[str, Any], current: dict[str, Any]) -> list[str]:
     """Human lines saying how the reviewed plan differs from the one derived now."""
     old, new = _keyed(reviewed), _keyed(current)
@@ -208,6 +227,11 @@ def explain_mismatch(reviewed: dict[str, Any], current: dict[str, Any]) -> list[
             )
     if reviewed.get("values") != current.get("values"):
         lines.append(f"values policy was {reviewed.get('values')}, now {current.get('values')}")
+    if reviewed.get("notices", []) != current.get("notices", []):
+        lines.append(
+            f"credential notices were {json.dumps(reviewed.get('notices', []))}, "
+            f"now {json.dumps(current.get('notices', []))}"
+        )
     return lines
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import groupby
 from typing import Any
 
 from reconciler.executor import Outcome, Result
 from reconciler.model import ScopeKind
 from reconciler.plan import Action, Change, Plan, ValueReason
+from reconciler.safe_text import html_text, md_code, md_text, printable
 
 GITHUB_COMMENT_LIMIT = 65_536
 _SYMBOL = {
@@ -29,8 +30,9 @@ _NOUN = {
 }
 
 
-def describe(change: Change) -> str:
-    """One line of detail for a change; names its value source, never a value."""
+def describe(change: Change, show: Callable[[str], str] = printable) -> str:
+    """One line of detail for a change; names its value source, never a value. Repository
+    names and sources come from the manifest or the API: each goes through `show`."""
     parts: list[str] = []
     if change.action is Action.UNMANAGED:
         return "not in the manifest; left alone (prune is off)"
@@ -43,13 +45,15 @@ def describe(change: Change) -> str:
         elif change.visibility_changed:
             parts.append(f"visibility: {before} -> {after}")
     if change.repos_added or change.repos_removed:
-        repos = [f"+{r}" for r in change.repos_added] + [f"-{r}" for r in change.repos_removed]
+        repos = [f"+{show(r)}" for r in change.repos_added] + [
+            f"-{show(r)}" for r in change.repos_removed
+        ]
         parts.append("repositories: " + " ".join(repos))
     if change.value is not None:
         if change.value is ValueReason.NOT_COMPARABLE:
-            parts.append(f"value: not comparable, will be written from {change.source}")
+            parts.append(f"value: not comparable, will be written from {show(change.source)}")
         else:
-            parts.append(f"value: from {change.source} ({change.value})")
+            parts.append(f"value: from {show(change.source)} ({change.value})")
     elif change.value_skipped:
         parts.append("value: not comparable, left as is (--values skip-unknown)")
     return "; ".join(parts)
@@ -76,6 +80,7 @@ def summary_line(plan: Plan) -> str:
 
 
 def _scope_title(change: Change) -> str:
+    """Unescaped: a grouping key; each renderer shows it its own safe way."""
     kind = "organization" if change.scope.kind is ScopeKind.ORG else "repository"
     return f"{change.scope} ({kind})"
 
@@ -83,25 +88,26 @@ def _scope_title(change: Change) -> str:
 def render_text(plan: Plan, *, colour: bool = False) -> str:
     lines: list[str] = []
     for scope_title, in_scope in groupby(plan.changes, key=_scope_title):
-        lines.append(scope_title)
+        lines.append(printable(scope_title))
         for app, in_app in groupby(in_scope, key=lambda c: c.app):
-            lines.append(f"  {app}")
+            lines.append(f"  {printable(str(app))}")
             for change in in_app:
                 symbol = _SYMBOL[change.action]
                 mark = f"\x1b[{_COLOUR[symbol]}m{symbol}\x1b[0m" if colour else symbol
-                lines.append(f"    {mark} {change.name}  {describe(change)}")
+                lines.append(f"    {mark} {printable(change.name)}  {describe(change)}")
         lines.append("")
+    lines.extend(f"Notice: {printable(n)}" for n in plan.notices)
     lines.append(summary_line(plan))
     lines.append(f"Checksum: {plan.checksum()}")
     return "\n".join(lines) + "\n"
 
 
 def render_json(data: dict[str, Any]) -> str:
-    return json.dumps(data, indent=2, sort_keys=False) + "\n"
-
-
-def _md(text: str) -> str:
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+    """ASCII JSON (controls, bidi and every non-ASCII character are `\\u` escapes) in which no
+    line can be read as a workflow command: outside strings JSON never has `::` or `##[`, so
+    escaping them inside strings keeps the data exact."""
+    text = json.dumps(data, indent=2, sort_keys=False, ensure_ascii=True)
+    return text.replace("::", ":\\u003a").replace("##[", "##\\u005b") + "\n"
 
 
 def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
@@ -114,9 +120,11 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
         "|---:|---:|---:|---:|---:|---:|",
         "| " + " | ".join(str(counts[a.value]) for a in Action) + f" | {plan.writes} |",
         "",
-        _md(summary_line(plan)),
+        summary_line(plan),  # numbers and fixed words only
         "",
     ]
+    for notice in plan.notices:  # in the head: never truncated away
+        head += [f"> **Notice:** {md_text(notice)}", ""]
     tail = ["", f"<sub>checksum `{plan.checksum()}`</sub>", ""]
     sections: list[str] = []
     for scope_title, in_scope in groupby(plan.changes, key=_scope_title):
@@ -125,14 +133,14 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
             f"{n} {a.value}" for a in Action if (n := sum(1 for c in changes if c.action is a))
         )
         rows = [
-            f"| {_SYMBOL[c.action]} | {c.app} | `{c.name}` | {c.action.value} "
-            f"| {_md(describe(c))} |"
+            f"| {_SYMBOL[c.action]} | {c.app} | {md_code(c.name)} | {c.action.value} "
+            f"| {describe(c, md_code)} |"
             for c in changes
         ]
         sections.append(
             "\n".join(
                 [
-                    f"<details><summary><b>{_md(scope_title)}</b>: {tally}</summary>",
+                    f"<details><summary><b>{html_text(scope_title)}</b>: {tally}</summary>",
                     "",
                     "| | app | secret | change | details |",
                     "|---|---|---|---|---|",
@@ -172,8 +180,9 @@ _RESULT_MARK = {Outcome.DONE: "ok", Outcome.FAILED: "FAILED", Outcome.SKIPPED: "
 
 def result_line(result: Result) -> str:
     c = result.change
-    text = f"{_RESULT_MARK[result.outcome]:>7}  {_SYMBOL[c.action]} {c.scope} {c.app} {c.name}"
-    return f"{text}: {result.detail}" if result.detail else text
+    shown = " ".join(printable(str(part)) for part in (c.scope, c.app, c.name))
+    text = f"{_RESULT_MARK[result.outcome]:>7}  {_SYMBOL[c.action]} {shown}"
+    return f"{text}: {printable(result.detail)}" if result.detail else text
 
 
 def result_counts(results: Sequence[Result]) -> dict[str, int]:
@@ -204,6 +213,7 @@ def results_document(results: Sequence[Result], plan: Plan) -> dict[str, Any]:
         "format": "reconciler-apply-results",
         "version": 1,
         "plan_checksum": plan.checksum(),
+        **({"notices": list(plan.notices)} if plan.notices else {}),
         "summary": result_counts(results),
         "results": [
             {**r.change.canonical(), "outcome": r.outcome.value, "detail": r.detail}
@@ -214,15 +224,16 @@ def results_document(results: Sequence[Result], plan: Plan) -> dict[str, Any]:
 
 def render_results_markdown(results: Sequence[Result], plan: Plan) -> str:
     rows = [
-        f"| {r.outcome.value} | {_SYMBOL[r.change.action]} | {_md(str(r.change.scope))} | "
-        f"{r.change.app} | `{r.change.name}` | {_md(r.detail)} |"
+        f"| {r.outcome.value} | {_SYMBOL[r.change.action]} | {md_code(str(r.change.scope))} | "
+        f"{r.change.app} | {md_code(r.change.name)} | {md_text(r.detail)} |"
         for r in results
     ]
     body = [
         "### reconciler apply",
         "",
-        _md(results_summary(results)),
+        results_summary(results),  # numbers and fixed words only
         "",
+        *(f"> **Notice:** {md_text(n)}\n" for n in plan.notices),
         "| outcome | | scope | app | secret | detail |",
         "|---|---|---|---|---|---|",
         *rows,

@@ -24,6 +24,7 @@ from jsonschema.exceptions import ValidationError
 
 from reconciler.errors import Problem
 from reconciler.model import App, Location
+from reconciler.redact import describe, looks_like_credential, showable
 from reconciler.yamlloc import LocMap, PathItem, format_path, key_location, locate
 
 MAX_ORG_SECRETS = 1000  # per app per organisation
@@ -38,14 +39,25 @@ SOURCE_HINT = 'write value: {env: VAR}, {file: path} or {sealed: BASE64, key_id:
 APPS = tuple(a.value for a in App)
 
 
+# Names are quoted back only if they look like names (`redact.describe`): a value pasted
+# as a name must not reach a log, a PR comment or an annotation.
+
+
+def credential_problem(name: str, noun: str) -> str | None:
+    if looks_like_credential(name):
+        return f"this looks like a credential, not {noun} ({len(name)} characters, not shown)"
+    return None
+
+
 def org_name_problem(name: str) -> str | None:
     if not name:
         return "organisation name is empty"
+    shown = describe(name, "the organisation name")
     if len(name) > 39:
-        return f'organisation name "{name}" is longer than 39 characters'
+        return f"organisation name {shown} is longer than 39 characters"
     if not _ORG_RE.fullmatch(name):
         return (
-            f'"{name}" is not a GitHub organisation name (letters, digits and single '
+            f"{shown} is not a GitHub organisation name (letters, digits and single "
             "hyphens, not starting or ending with a hyphen)"
         )
     return None
@@ -56,34 +68,38 @@ def repo_name_problem(name: str) -> str | None:
         return f'"{name}" is not a repository name'
     if not name:
         return "repository name is empty"
+    shown = describe(name, "the repository name")
     if len(name) > 100:
-        return f'repository name "{name}" is longer than 100 characters'
+        return f"repository name {shown} is longer than 100 characters"
     if not _REPO_RE.fullmatch(name):
-        return f'"{name}" is not a GitHub repository name (letters, digits, ".", "_", "-")'
+        return f'{shown} is not a GitHub repository name (letters, digits, ".", "_", "-")'
     return None
 
 
 def repo_full_name_problem(name: str) -> str | None:
     owner, slash, repo = name.partition("/")
     if not slash:
-        return f'"{name}" is not owner/repo'
+        return f"{describe(name, 'the repository key')} is not owner/repo"
     return org_name_problem(owner) or repo_name_problem(repo)
 
 
 def secret_name_problem(name: str) -> str | None:
     if not name:
         return "secret name is empty"
+    shown = describe(name, "")
     if not _SECRET_RE.fullmatch(name):
-        return f'secret name "{name}" may contain only letters, digits and "_"'
+        return f'secret name {shown} may contain only letters, digits and "_"'
     if name[0].isdigit():
-        return f'secret name "{name}" must not start with a digit'
+        return f"secret name {shown} must not start with a digit"
     if name.upper().startswith("GITHUB_"):
-        return f'secret name "{name}" must not start with GITHUB_ (reserved by GitHub)'
+        return f"secret name {shown} must not start with GITHUB_ (reserved by GitHub)"
     return None
 
 
 def suggest(word: str, candidates: Iterable[str]) -> str:
-    """` (did you mean "x"?)` or nothing."""
+    """` (did you mean "x"?)` or nothing; never for text that is not shown."""
+    if not showable(word):
+        return ""
     options = {c.lower(): c for c in candidates}
     close = difflib.get_close_matches(word.lower(), list(options), n=1, cutoff=0.6)
     return f' (did you mean "{options[close[0]]}"?)' if close else ""
@@ -143,9 +159,10 @@ _TYPE_WORDS = {
 def _short(instance: object) -> str:
     """A non-secret instance, quoted for a message; containers are described, not shown."""
     if isinstance(instance, str):
-        return f'"{instance[:60]}"'
+        return describe(instance, "the text")
     if isinstance(instance, bool | int | float) or instance is None:
-        return json.dumps(instance)
+        text = json.dumps(instance)
+        return text if len(text) <= 20 else f"a number ({len(text)} characters, not shown)"
     return _kind(instance)
 
 
@@ -254,7 +271,7 @@ def _unknown_keys(error: ValidationError, path: list[PathItem], file: str) -> It
         near = suggest(key, known)
         if len(path) == 2 and path[0] in ("orgs", "repos"):
             hint = "apps are " + ", ".join(known)
-            yield Problem(where, jpath, f'unknown app "{key}"{near}', hint)
+            yield Problem(where, jpath, f"unknown app {describe(key, 'name')}{near}", hint)
         elif key in ("visibility", "repositories") and "value" in known:
             yield Problem(
                 where,
@@ -263,6 +280,7 @@ def _unknown_keys(error: ValidationError, path: list[PathItem], file: str) -> It
                 "a repository secret is available to its own repository; remove this key",
             )
         elif value_index(path) == len(path) - 1:
-            yield Problem(where, jpath, f'unknown value source "{key}"{near}', SOURCE_HINT)
+            shown = describe(key, "name")
+            yield Problem(where, jpath, f"unknown value source {shown}{near}", SOURCE_HINT)
         else:
-            yield Problem(where, jpath, f'unknown key "{key}"{near}')
+            yield Problem(where, jpath, f"unknown key {describe(key, 'name')}{near}")

@@ -9,32 +9,52 @@ from __future__ import annotations
 
 import base64
 import binascii
-import fnmatch
+import errno
+import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler.env_policy import (
+    ALLOW_ENV_HINT,
+    DEFAULT_ALLOW_ENV,
+    FORBIDDEN_ENV,
+    credential_notices,
+    env_name_allowed,
+    env_refusal,
+)
 from reconciler.errors import SourceError
-from reconciler.model import Location
+from reconciler.model import DesiredState, Location
+
+__all__ = [
+    "ALLOW_ENV_HINT",
+    "DEFAULT_ALLOW_ENV",
+    "FORBIDDEN_ENV",
+    "EnvSource",
+    "FileSource",
+    "SealedSource",
+    "SecretValue",
+    "Source",
+    "check_sealed",
+    "confined_path",
+    "env_name_allowed",
+    "plan_notices",
+    "resolve",
+]
 
 MAX_VALUE_BYTES = 48 * 1024  # GitHub: "Secrets can be up to 48 KB in size"
 SEALED_BOX_OVERHEAD = 48  # crypto_box_SEALBYTES: ephemeral public key + MAC
 
-# Never a value source: the tool's own credentials, the runner's, and anything GitHub sets.
-# Otherwise a merged manifest could copy the deploy token into a secret that a repository it
-# names can read.
-FORBIDDEN_ENV = (
-    "GITHUB_*",
-    "GH_*",
-    "ACTIONS_*",
-    "RUNNER_*",
-    "INPUT_*",
-    "RECONCILER_APP_*",
-    "RECONCILER_LEDGER_KEY",
-    "RECONCILER_TOKEN",
+# Opening never blocks (a FIFO with no writer) and never follows a symlink swapped in after
+# `confined_path` resolved the path; where the platform lacks a flag it is simply not set.
+_OPEN_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+    | getattr(os, "O_BINARY", 0)
 )
-# Allowed unless the manifest (`settings.allow_env`) or `--allow-env` add more patterns.
-DEFAULT_ALLOW_ENV = ("*_TOKEN", "*_PAT", "*_PASSWORD", "*_KEY", "*_SECRET", "SECRET_*")
 
 
 class SecretValue:
@@ -97,21 +117,10 @@ class SealedSource:
 Source = EnvSource | FileSource | SealedSource
 
 
-def env_name_allowed(name: str, allow: tuple[str, ...]) -> str | None:
-    """None if `name` may be an env source; otherwise why not."""
-    for pattern in FORBIDDEN_ENV:
-        if fnmatch.fnmatchcase(name, pattern):
-            return (
-                f'environment variable "{name}" can never be a value source: it matches '
-                f'"{pattern}", reserved for credentials of the tool and the CI runner'
-            )
-    patterns = DEFAULT_ALLOW_ENV + allow
-    if any(fnmatch.fnmatchcase(name, p) for p in patterns):
-        return None
-    return f'environment variable "{name}" is not in the env allow-list ({", ".join(patterns)})'
-
-
-ALLOW_ENV_HINT = "add a pattern to `settings.allow_env` in the manifest or pass --allow-env PATTERN"
+def plan_notices(desired: DesiredState, cli_allow: tuple[str, ...]) -> tuple[str, ...]:
+    """The notices a plan of `desired` carries: well-known credentials allowed by exact name."""
+    env_vars = (s.source.var for s in desired.secrets() if isinstance(s.source, EnvSource))
+    return credential_notices(env_vars, desired.settings, cli_allow)
 
 
 def confined_path(source: FileSource) -> Path:
@@ -125,6 +134,13 @@ def confined_path(source: FileSource) -> Path:
         )
     base = Path(source.base_dir).resolve()
     target = (base / written).resolve()
+    if _in_git_dir(written) or _in_git_dir(target):
+        raise SourceError(
+            source.location,
+            f'file source "{source.path}" is inside a .git directory, which can never be a '
+            "value source (after actions/checkout, .git/config holds the job's token)",
+            hint="keep value files in the working tree, outside .git",
+        )
     if not target.is_relative_to(base):
         raise SourceError(
             source.location,
@@ -133,6 +149,12 @@ def confined_path(source: FileSource) -> Path:
             "(no `..` escapes, no symlinks pointing outside)",
         )
     return target
+
+
+def _in_git_dir(path: Path) -> bool:
+    """Whether any component is `.git` (a repository, or a worktree's or submodule's `.git`
+    file), however cased and with the trailing dots and spaces Windows ignores."""
+    return any(part.rstrip(". ").lower() == ".git" for part in path.parts)
 
 
 def check_sealed(source: SealedSource) -> str | None:
@@ -152,27 +174,9 @@ def resolve(
     source: EnvSource | FileSource, environ: Mapping[str, str], allow: tuple[str, ...]
 ) -> SecretValue:
     """Read a value from its source. Errors name the source, never the value."""
-    if isinstance(source, EnvSource):
-        refused = env_name_allowed(source.var, allow)
-        if refused:
-            raise SourceError(source.location, refused, hint=ALLOW_ENV_HINT)
-        if source.var not in environ:
-            raise SourceError(
-                source.location,
-                f'environment variable "{source.var}" is not set',
-                hint="export it in the job that runs reconciler",
-            )
-        data = environ[source.var].encode("utf-8")
-    else:
-        path = confined_path(source)
-        try:
-            data = path.read_bytes()
-        except OSError as e:
-            raise SourceError(
-                source.location,
-                f'file source "{source.path}" cannot be read: {e.strerror or type(e).__name__}',
-                hint="create the file next to the manifest, or fix the path",
-            ) from None
+    data = (
+        _read_env(source, environ, allow) if isinstance(source, EnvSource) else _read_file(source)
+    )
     if not data:
         raise SourceError(
             source.location,
@@ -180,8 +184,105 @@ def resolve(
             hint="GitHub does not accept empty secret values",
         )
     if len(data) > MAX_VALUE_BYTES:
+        # A file is read to one byte past the limit, so only an env value's size is known;
+        # a file that passes the limit here grew after its size was checked.
+        if isinstance(source, EnvSource):
+            problem = f"holds {len(data)} bytes, more than GitHub's 48 KB limit"
+        else:
+            problem = "grew past GitHub's 48 KB limit while being read"
+        raise SourceError(source.location, f"{source.describe()} {problem}")
+    return SecretValue(data)
+
+
+def _read_env(source: EnvSource, environ: Mapping[str, str], allow: tuple[str, ...]) -> bytes:
+    refused = env_refusal(source.var, allow)
+    if refused:
+        raise SourceError(source.location, refused.message, hint=refused.hint)
+    if source.var not in environ:
         raise SourceError(
             source.location,
-            f"{source.describe()} holds {len(data)} bytes, more than GitHub's 48 KB limit",
+            f'environment variable "{source.var}" is not set',
+            hint="export it in the job that runs reconciler",
         )
-    return SecretValue(data)
+    try:
+        return environ[source.var].encode("utf-8")
+    except UnicodeEncodeError:
+        # os.environ holds undecodable bytes as lone surrogates; the position would hint at
+        # the value, so only the name is said.
+        raise SourceError(
+            source.location,
+            f'environment variable "{source.var}" is not valid UTF-8 text',
+            hint="set it to UTF-8 text; put a binary value in a file source instead",
+        ) from None
+
+
+def _read_file(source: FileSource) -> bytes:
+    """At most the limit and one byte of a regular file: the type and size are checked on
+    the opened descriptor before reading, since the path can change between a stat and an open."""
+    path = confined_path(source)
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as e:
+        if e.errno == errno.ELOOP:
+            raise _file_error(source, "became a symbolic link while being read") from None
+        _refuse_special(source, path)  # a socket fails to open: say what it is
+        raise _file_error(source, f"cannot be read: {e.strerror or type(e).__name__}") from None
+    try:
+        info = os.fstat(fd)
+        _refuse_kind(source, info.st_mode)
+        if info.st_size > MAX_VALUE_BYTES:
+            raise _file_error(
+                source,
+                f"is {info.st_size} bytes, more than GitHub's 48 KB limit "
+                f"({MAX_VALUE_BYTES} bytes); it was not read",
+                hint="GitHub secrets hold at most 48 KB; store a larger value elsewhere",
+            )
+        chunks: list[bytes] = []
+        left = MAX_VALUE_BYTES + 1  # one more than allowed: enough to see it grew
+        while left > 0:
+            chunk = os.read(fd, left)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+    except OSError as e:
+        raise _file_error(source, f"cannot be read: {e.strerror or type(e).__name__}") from None
+    finally:
+        os.close(fd)
+
+
+def _refuse_special(source: FileSource, path: Path) -> None:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    _refuse_kind(source, mode)
+
+
+def _refuse_kind(source: FileSource, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        raise _file_error(
+            source,
+            f"is {_file_kind(mode)}, not a regular file",
+            hint="point the source at a regular file holding the value",
+        )
+
+
+def _file_error(source: FileSource, problem: str, *, hint: str | None = None) -> SourceError:
+    return SourceError(
+        source.location,
+        f'file source "{source.path}" {problem}',
+        hint=hint or "create the file next to the manifest, or fix the path",
+    )
+
+
+def _file_kind(mode: int) -> str:
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+    )
+    return next((name for test, name in kinds if test(mode)), "not a regular file")

@@ -50,7 +50,7 @@ EXPECTED: dict[str, list[str]] = {
         "{d}/env-name-invalid.yaml:7:24  orgs.octo-org.actions.secrets.DEPLOY_TOKEN.value.env: not a valid environment variable name (letters, digits, _; no leading digit)",
     ],
     "env-not-allowed.yaml": [
-        '{d}/env-not-allowed.yaml:7:24  orgs.octo-org.actions.secrets.AWS_ACCESS_KEY_ID.value.env: environment variable "AWS_ACCESS_KEY_ID" is not in the env allow-list (*_TOKEN, *_PAT, *_PASSWORD, *_KEY, *_SECRET, SECRET_*)\n    hint: add a pattern to `settings.allow_env` in the manifest or pass --allow-env PATTERN',
+        '{d}/env-not-allowed.yaml:7:24  orgs.octo-org.actions.secrets.AWS_ACCESS_KEY_ID.value.env: environment variable "AWS_ACCESS_KEY_ID" is a well-known cloud/runner credential (AWS credentials, "AWS_*"): no allow-list pattern admits it\n    hint: if this job really must copy it into a secret, add the exact name "AWS_ACCESS_KEY_ID" to `settings.allow_env` (or pass --allow-env with it); every plan will say so',
         '{d}/env-not-allowed.yaml:9:24  orgs.octo-org.actions.secrets.DEPLOY_TOKEN.value.env: environment variable "GITHUB_TOKEN" can never be a value source: it matches "GITHUB_*", reserved for credentials of the tool and the CI runner',
     ],
     "environments-not-supported.yaml": [
@@ -66,7 +66,7 @@ EXPECTED: dict[str, list[str]] = {
         '{d}/invalid-org-name.yaml:7:3  orgs.an-organisation-name-that-is-far-too-long: organisation name "an-organisation-name-that-is-far-too-long" is longer than 39 characters',
     ],
     "invalid-repository-name.yaml": [
-        '{d}/invalid-repository-name.yaml:9:31  orgs.octo-org.actions.secrets.DEPLOY_KEY.repositories[1]: "my repo" is not a GitHub repository name (letters, digits, ".", "_", "-")',
+        '{d}/invalid-repository-name.yaml:9:31  orgs.octo-org.actions.secrets.DEPLOY_KEY.repositories[1]: the repository name (7 characters, not shown) is not a GitHub repository name (letters, digits, ".", "_", "-")',
         '{d}/invalid-repository-name.yaml:9:42  orgs.octo-org.actions.secrets.DEPLOY_KEY.repositories[2]: ".." is not a repository name',
         '{d}/invalid-repository-name.yaml:9:48  orgs.octo-org.actions.secrets.DEPLOY_KEY.repositories[3]: "octo-org/api" is not a GitHub repository name (letters, digits, ".", "_", "-")',
         "{d}/invalid-repository-name.yaml:9:62  orgs.octo-org.actions.secrets.DEPLOY_KEY.repositories[4]: expected a string, got a number\n    hint: quote it, YAML reads unquoted yes/no/on/off/numbers as other types",
@@ -175,7 +175,7 @@ def test_every_fixture_is_asserted() -> None:
 def test_examples_validate_cleanly() -> None:
     result = load_manifests(["examples/"])
     # Workflows beside the manifests (examples/workflows/) are skipped, not errors.
-    assert all(f.startswith("examples/workflows/") for f in result.skipped)
+    assert all(s.path.startswith("examples/workflows/") for s in result.skipped)
     assert result.desired.files == ("examples/octo-org.yaml", "examples/repos.yaml")
     assert result.desired.settings.allow_env == ("AZ_*",)
 
@@ -240,7 +240,7 @@ def test_directory_walk_skips_files_that_are_not_manifests() -> None:
         f"{D}/directory-walk/org.yaml",
         f"{D}/directory-walk/sub/repo.yml",
     )
-    assert result.skipped == (f"{D}/directory-walk/workflow.yml",)
+    assert [s.path for s in result.skipped] == [f"{D}/directory-walk/workflow.yml"]
 
 
 def test_a_named_file_is_always_a_manifest() -> None:
@@ -272,16 +272,18 @@ def test_groups_merge_across_files_when_prune_agrees(tmp_path: Path) -> None:
 
 
 def test_allow_env_of_one_file_applies_to_all(tmp_path: Path) -> None:
-    (tmp_path / "a.yaml").write_text("version: 1\nsettings: {allow_env: [AWS_*]}\n")
+    (tmp_path / "a.yaml").write_text("version: 1\nsettings: {allow_env: [DB_*]}\n")
     (tmp_path / "b.yaml").write_text(
         "version: 1\nrepos:\n  octo-org/web:\n    actions:\n      secrets:\n"
-        "        AWS_ACCESS_KEY_ID: {value: {env: AWS_ACCESS_KEY_ID}}\n"
+        "        DB_URL: {value: {env: DB_URL}}\n"
     )
-    assert load_manifests([str(tmp_path)]).desired.settings.allow_env == ("AWS_*",)
+    assert load_manifests([str(tmp_path)]).desired.settings.allow_env == ("DB_*",)
 
 
 def test_extra_allow_env_widens_the_allow_list() -> None:
-    problems = problems_of(f"{D}/env-not-allowed.yaml", extra_allow_env=("AWS_*",))
+    # A well-known credential is admitted by its exact name only, never by a pattern.
+    assert len(problems_of(f"{D}/env-not-allowed.yaml", extra_allow_env=("AWS_*",))) == 2
+    problems = problems_of(f"{D}/env-not-allowed.yaml", extra_allow_env=("AWS_ACCESS_KEY_ID",))
     assert len(problems) == 1
     assert "GITHUB_TOKEN" in problems[0]  # forbidden names stay forbidden
 
@@ -295,15 +297,14 @@ def test_missing_paths_and_empty_directories(tmp_path: Path) -> None:
 
 
 def test_broken_files_in_a_directory(tmp_path: Path) -> None:
-    # A broken file that looks like a manifest is reported: skipping it could let prune
-    # delete what it declares. Other broken YAML (e.g. a Helm template) is skipped.
+    # Every YAML file that does not parse is reported, whatever it was meant to be:
+    # skipping a broken manifest could let prune delete what it declares.
     (tmp_path / "chart.yaml").write_text("name: {{ .Values.name }\n")
     (tmp_path / "secrets.yaml").write_text("version: 1\norgs: [\n")
     with pytest.raises(ManifestError) as info:
         load_manifests([str(tmp_path)])
-    (problem,) = info.value.problems
-    assert problem.location is not None
-    assert problem.location.file == str(tmp_path / "secrets.yaml")
+    files = [p.location.file for p in info.value.problems if p.location]
+    assert files == [str(tmp_path / "chart.yaml"), str(tmp_path / "secrets.yaml")]
 
 
 # --- YAML details -----------------------------------------------------------------------

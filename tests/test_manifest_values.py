@@ -81,7 +81,7 @@ def test_check_values_reports_every_unusable_value(manifest: str) -> None:
         f"secrets.yaml:7:34  {path}.BIG_TOKEN.value.env: env:BIG_TOKEN holds 57000 bytes, more than GitHub's 48 KB limit",
         f"secrets.yaml:8:36  {path}.EMPTY_TOKEN.value.env: env:EMPTY_TOKEN is empty\n    hint: GitHub does not accept empty secret values",
         f'secrets.yaml:9:36  {path}.UNSET_TOKEN.value.env: environment variable "UNSET_TOKEN" is not set\n    hint: export it in the job that runs reconciler',
-        f"secrets.yaml:11:34  {path}.BIG_FILE.value.file: file:values/big.txt holds 57000 bytes, more than GitHub's 48 KB limit",
+        f'secrets.yaml:11:34  {path}.BIG_FILE.value.file: file source "values/big.txt" is 57000 bytes, more than GitHub\'s 48 KB limit (49152 bytes); it was not read\n    hint: GitHub secrets hold at most 48 KB; store a larger value elsewhere',
         f"secrets.yaml:12:36  {path}.EMPTY_FILE.value.file: file:values/empty.txt is empty\n    hint: GitHub does not accept empty secret values",
         f'secrets.yaml:13:38  {path}.MISSING_FILE.value.file: file source "values/missing.txt" cannot be read: No such file or directory\n    hint: create the file next to the manifest, or fix the path',
     ]
@@ -110,10 +110,11 @@ def test_check_values_applies_the_allow_list() -> None:
     environ = {"GITHUB_TOKEN": ENV_VALUE, "AWS_ACCESS_KEY_ID": ENV_VALUE}
     problems = check_values(desired, environ)
     assert [p.message.split(":")[0] for p in problems] == [
-        'environment variable "AWS_ACCESS_KEY_ID" is not in the env allow-list (*_TOKEN, *_PAT, *_PASSWORD, *_KEY, *_SECRET, SECRET_*)',
+        'environment variable "AWS_ACCESS_KEY_ID" is a well-known cloud/runner credential (AWS credentials, "AWS_*")',
         'environment variable "GITHUB_TOKEN" can never be a value source',
     ]
-    assert len(check_values(desired, environ, ("AWS_*",))) == 1
+    assert len(check_values(desired, environ, ("AWS_*",))) == 2
+    assert len(check_values(desired, environ, ("AWS_ACCESS_KEY_ID",))) == 1
     assert leaks(problems, [ENV_VALUE]) == []
 
 

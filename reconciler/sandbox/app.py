@@ -69,8 +69,15 @@ class SandboxApp:
         self.admin_token = admin_token
         self.add_token(admin_token, dict.fromkeys(PERMISSION_KEYS.values(), "write"))
 
-    def add_token(self, token: str, permissions: Mapping[str, str]) -> None:
-        self.auth.add_token(token, permissions)
+    def add_token(
+        self,
+        token: str,
+        permissions: Mapping[str, str],
+        *,
+        login: str | None = None,
+        integration: bool = False,
+    ) -> None:
+        self.auth.add_token(token, permissions, login=login, integration=integration)
 
     def tokens(self) -> dict[str, dict[str, str]]:
         return self.auth.tokens()

@@ -1,4 +1,5 @@
-"""GitHub App endpoints (JWT auth): installations and installation access tokens."""
+"""Who the caller is: GitHub App endpoints (JWT auth: installations and installation access
+tokens) and `GET /user`, which answers for users and refuses integrations."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from reconciler.sandbox.errors import ApiError, invalid, not_found
 from reconciler.sandbox.handlers import Context, list_of
 from reconciler.sandbox.messages import V2026, Reply
 from reconciler.sandbox.permissions import METADATA, grants
-from reconciler.sandbox.shapes import full_repo_body, owner_body
+from reconciler.sandbox.shapes import account_body, full_repo_body, owner_body
 from reconciler.sandbox.state import Org, Repo
 
 NOT_ACCESSIBLE = (
@@ -19,6 +20,37 @@ NOT_ACCESSIBLE = (
     "installation."
 )
 NOT_GRANTED = "The permissions requested are not granted to this installation."
+
+
+# GitHub's answer to an app's JWT or installation token (the workflow's GITHUB_TOKEN too).
+NOT_ACCESSIBLE_BY_INTEGRATION = "Resource not accessible by integration"
+
+
+def authenticated_user(ctx: Context) -> Reply:
+    """`GET /user`: the token's user, as the `public-user` view (no `user` scope here)."""
+    if ctx.principal.integration:
+        raise ApiError(403, NOT_ACCESSIBLE_BY_INTEGRATION, ctx.doc)
+    author = ctx.principal.author
+    since = ctx.world.clock.peek()
+    body = {
+        **account_body(ctx.api, ctx.web, author.login, author.id, author.type),
+        "user_view_type": "public",
+        "name": None,
+        "company": None,
+        "blog": "",
+        "location": None,
+        "email": None,
+        "hireable": None,
+        "bio": None,
+        "twitter_username": None,
+        "public_repos": 0,
+        "public_gists": 0,
+        "followers": 0,
+        "following": 0,
+        "created_at": since,
+        "updated_at": since,
+    }
+    return Reply(200, body)
 
 
 def _app_id(ctx: Context) -> int:

@@ -20,9 +20,11 @@ from reconciler.sandbox.errors import DOCS, ApiError
 from reconciler.sandbox.issues import Author
 
 PrincipalKind = Literal["token", "app", "installation"]
-# Every plain token acts as this one user (the rate-limit message says "user ID 1" too).
+# A plain token acts as this user unless added for another (the rate-limit message says
+# "user ID 1" too).
 SANDBOX_USER = Author("sandbox-user", 1, "User", "OWNER")
 _BOT_ID_BASE = 100_000_000
+_USER_ID_BASE = 1_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,12 @@ class Principal:
     app_id: int | None = None
     account: str | None = None  # installation tokens: the organisation they belong to
     repo_ids: frozenset[int] | None = None  # installation tokens: None means all
+
+    @property
+    def integration(self) -> bool:
+        """An app's credential (JWT, installation token, the workflow token): not a user,
+        so `GET /user` is refused."""
+        return self.kind != "token" or self.author.type == "Bot"
 
 
 def bot(slug: str, app_id: int) -> Author:
@@ -54,14 +62,33 @@ class Authenticator:
         self.registry = registry
         self.clock = clock
         self._tokens: dict[str, Mapping[str, str]] = {}
+        self._authors: dict[str, Author] = {}
         self._lock = threading.Lock()
 
-    def add_token(self, token: str, permissions: Mapping[str, str]) -> None:
+    def add_token(
+        self,
+        token: str,
+        permissions: Mapping[str, str],
+        *,
+        login: str | None = None,
+        integration: bool = False,
+    ) -> None:
+        """`login`: the account the token acts as (default the sandbox user); what it posts is
+        signed so. `integration`: an app installation's token, e.g. a workflow's GITHUB_TOKEN
+        (login `github-actions[bot]`), refused by `GET /user` as on GitHub."""
         for key, access in permissions.items():
             if access not in ("read", "write"):
                 raise ValueError(f"permission {key!r} must be 'read' or 'write', not {access!r}")
         with self._lock:
             self._tokens[token] = MappingProxyType(dict(permissions))
+            if login is not None or integration:
+                name = login or "github-actions[bot]"
+                number = _USER_ID_BASE + len(self._authors) + 1
+                self._authors[token] = (
+                    Author(name, _BOT_ID_BASE + number, "Bot", "NONE")
+                    if integration
+                    else Author(name, number, "User", "CONTRIBUTOR")
+                )
 
     def tokens(self) -> dict[str, dict[str, str]]:
         with self._lock:
@@ -73,8 +100,9 @@ class Authenticator:
             raise ApiError(401, "Requires authentication", DOCS)
         with self._lock:
             permissions = self._tokens.get(token)
+            author = self._authors.get(token, SANDBOX_USER)
         if permissions is not None:
-            return Principal("token", token, permissions)
+            return Principal("token", token, permissions, author)
         installation = self.registry.token(token)
         if installation is not None:
             return self._installation(installation)

@@ -5,6 +5,10 @@ Statuses and messages as GitHub answers them: a missing file or unknown `ref` is
 ("Branch X not found"), updating an existing file without `sha` is a 422 ("sha" wasn't
 supplied), and a `sha` that is not the file's current blob sha is a 409
 ("<path> does not match <sha>"). A new branch comes from `POST .../git/refs`.
+
+A file over 1 MB comes back from the contents API as GitHub sends it with the default media
+type: `"encoding": "none"` and an empty `content`; `GET .../git/blobs/{sha}` serves it (up to
+100 MB) as base64, like any blob.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from reconciler.sandbox.shapes import node_id
 from reconciler.sandbox.state import Repo
 
 _ENCODED_LINE = 60  # GitHub wraps base64 content at 60 characters, as Ruby's encode64 does
+CONTENTS_LIMIT = 1024 * 1024  # "1 MB or smaller: all features of this endpoint are supported"
+BLOB_LIMIT = 100 * 1024 * 1024
 
 
 def _encode(data: bytes) -> str:
@@ -82,7 +88,10 @@ def get_contents(ctx: Context) -> Reply:
     data = commit.files.get(path)
     if data is not None:
         body = _entry(ctx, repo, ref, path, data)
-        body.update({"encoding": "base64", "content": _encode(data)})
+        if len(data) > CONTENTS_LIMIT:
+            body.update({"encoding": "none", "content": ""})
+        else:
+            body.update({"encoding": "base64", "content": _encode(data)})
         return Reply(200, body)
     prefix = f"{path}/" if path else ""
     children: dict[str, bytes | None] = {}
@@ -94,6 +103,25 @@ def get_contents(ctx: Context) -> Reply:
         raise ApiError(404, "Not Found", ctx.doc)
     listing = [_entry(ctx, repo, ref, p, d) for p, d in sorted(children.items())]
     return Reply(200, listing)
+
+
+def get_blob(ctx: Context) -> Reply:
+    repo = ctx.repo()
+    sha = ctx.param("sha").lower()
+    data = repo.git.blob(sha)
+    if data is None:
+        raise not_found(ctx.doc)
+    if len(data) > BLOB_LIMIT:
+        raise ApiError(403, "This API returns blobs up to 100 MB in size.", ctx.doc)
+    body = {
+        "sha": sha,
+        "node_id": node_id("Blob", sha),
+        "size": len(data),
+        "url": f"{ctx.api}/repos/{repo.full_name}/git/blobs/{sha}",
+        "content": _encode(data),
+        "encoding": "base64",
+    }
+    return Reply(200, body)
 
 
 def _signature(ctx: Context, data: dict[str, Any], key: str, date: str) -> Signature | None:

@@ -71,6 +71,14 @@ class RepoGit:
         """Create branch `name` at commit `sha` (both checked by the caller)."""
         self.branches[name] = sha
 
+    def blob(self, sha: str) -> bytes | None:
+        """A file's content by its blob sha, from any commit (git keeps every blob)."""
+        for commit in self.commits.values():
+            for data in commit.files.values():
+                if blob_sha(data) == sha:
+                    return data
+        return None
+
     def head(self, branch: str) -> Commit | None:
         sha = self.branches.get(branch)
         return None if sha is None else self.commits[sha]

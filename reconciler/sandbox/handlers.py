@@ -12,6 +12,7 @@ from reconciler.sandbox.auth import Principal
 from reconciler.sandbox.errors import invalid
 from reconciler.sandbox.messages import V2026, ApiRequest, Reply
 from reconciler.sandbox.pagination import Page, link_header
+from reconciler.sandbox.permissions import CONTENTS, grants
 from reconciler.sandbox.ratelimit import Quota
 from reconciler.sandbox.shapes import (
     full_repo_body,
@@ -177,7 +178,13 @@ def list_org_repos(ctx: Context) -> Reply:
 
 
 def get_repo(ctx: Context) -> Reply:
-    return Reply(200, full_repo_body(ctx.api, ctx.web, ctx.repo()))
+    body = full_repo_body(ctx.api, ctx.web, ctx.repo())
+    if ctx.principal.kind == "token":
+        # What the caller may do, as GitHub tells a user token (installation tokens get none).
+        push = grants(ctx.principal.permissions, CONTENTS, "write")
+        body["permissions"] = dict.fromkeys(("admin", "maintain", "push", "triage"), push)
+        body["permissions"]["pull"] = True
+    return Reply(200, body)
 
 
 def rate_limit(ctx: Context) -> Reply:

@@ -173,6 +173,8 @@ def _other_routes() -> list[Route]:
 
 def _app_routes() -> list[Route]:
     doc = "https://docs.github.com/rest/apps/apps"
+    user_doc = "https://docs.github.com/rest/users/users#get-the-authenticated-user"
+    user = Route("GET", re.compile(r"/user\Z"), apps.authenticated_user, (), "", user_doc)
     table: tuple[tuple[str, str, h.Handler, str], ...] = (
         ("GET", r"/app/installations", apps.list_installations,
          "list-installations-for-the-authenticated-app"),
@@ -183,7 +185,7 @@ def _app_routes() -> list[Route]:
         ("GET", _REPO + r"/installation", apps.repo_installation,
          "get-a-repository-installation-for-the-authenticated-app"),
     )  # fmt: skip
-    return [
+    return [user] + [
         Route(method, re.compile(path + r"\Z"), handler, (), "", f"{doc}#{anchor}", auth="jwt")
         for method, path, handler, anchor in table
     ]
@@ -205,6 +207,7 @@ def _content_routes() -> list[Route]:
         ("GET", r"/branches/(?P<branch>.+)", contents.get_branch, meta,
          "branches/branches#get-a-branch"),
         ("GET", r"/git/ref/(?P<ref>.+)", contents.get_ref, read, "git/refs#get-a-reference"),
+        ("GET", r"/git/blobs/(?P<sha>[^/]+)", contents.get_blob, read, "git/blobs#get-a-blob"),
         ("POST", r"/git/refs", contents.create_ref, write, "git/refs#create-a-reference"),
     )  # fmt: skip
     return [

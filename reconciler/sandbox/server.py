@@ -150,8 +150,17 @@ class Sandbox(Population):
     def add_repo(self, full_name: str, *, private: bool = False) -> int:
         return self.world.add_repo(full_name, private=private).id
 
-    def add_token(self, token: str, permissions: Mapping[str, str]) -> None:
-        self.app.add_token(token, permissions)
+    def add_token(
+        self,
+        token: str,
+        permissions: Mapping[str, str],
+        *,
+        login: str | None = None,
+        integration: bool = False,
+    ) -> None:
+        """`login`: the user the token acts as; `integration`: a workflow's GITHUB_TOKEN
+        (see `Authenticator.add_token`)."""
+        self.app.add_token(token, permissions, login=login, integration=integration)
 
     # -- secrets --------------------------------------------------------------------------
 
