@@ -31,6 +31,7 @@ from reconciler.errors import (
     PlanMismatchError,
     ReconcilerError,
     UnsafePlanError,
+    UsageError,
 )
 from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
 from reconciler.github import GitHubClient
@@ -129,7 +130,7 @@ def verify_plan_document(doc: Any, path: str) -> dict[str, Any]:
             path,
             'has no "manifests" list: it was not written by `reconciler plan --out`',
         )
-    if not _strings(doc.get("allow_env", [])):
+    if not _strings(doc.get("allow_env")):
         raise PlanFileError(path, '"allow_env" is not a list of names')
     if not isinstance(doc.get("checksum"), str):
         raise PlanFileError(path, 'has no "checksum"')
@@ -157,9 +158,15 @@ def _shown(value: object) -> str:
 def cmd_apply(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
     reviewed = _saved_plan(args.paths)
     if reviewed is not None:
+        if args.allow_env:
+            raise UsageError(
+                "--allow-env cannot be given with a reviewed plan: the plan file fixes which "
+                "variables may be read, and its checksum covers that",
+                hint="re-run `reconciler plan --out FILE` with the --allow-env you need",
+            )
         args.paths = reviewed["manifests"]
         args.values = reviewed["values"]
-        args.allow_env = list(args.allow_env) + list(reviewed.get("allow_env", []))
+        args.allow_env = list(reviewed["allow_env"])
     if args.results:
         check_writable(args.results, "--results")
     desired = load(args)

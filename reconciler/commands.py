@@ -159,7 +159,12 @@ def make_plan(
         reads=client.counters.reads,
         facts=facts,
     )
-    plan = replace(plan, notices=plan_notices(desired, tuple(args.allow_env)))
+    plan = replace(
+        plan,
+        notices=plan_notices(desired, tuple(args.allow_env)),
+        manifests=tuple(args.paths),
+        allow_env=tuple(args.allow_env),
+    )
     if getattr(args, "command", "") == "apply":  # apply shows results, not the plan
         for notice in plan.notices:
             log.warning("%s", notice)
@@ -239,10 +244,7 @@ def cmd_plan(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) 
             out.write(render_text(plan, colour=_colour(out, environ)))
         append_step_summary(environ, markdown)
         if args.out:
-            doc = plan.document()
-            doc["manifests"] = list(args.paths)
-            doc["allow_env"] = list(args.allow_env)
-            write_output(args.out, render_json(doc), "--out")
+            write_output(args.out, render_json(plan.document()), "--out")
         if pr is not None:
             _comment(args, environ, client, markdown, pr)
     finally:

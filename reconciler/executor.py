@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -25,6 +24,7 @@ from reconciler.model import App, DesiredSecret, LiveState, Scope, ScopeKind, Vi
 from reconciler.plan import Action, Change, Plan
 from reconciler.safety import stale_sealed_values
 from reconciler.sources import SealedSource, SecretValue, resolve
+from reconciler.transport import read_pool
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ def apply_plan(
         {(c.scope, c.app) for c in plan.changes if c.value is not None} - public_keys.keys(),
         key=lambda k: (k[0].key, k[1].value),
     )
-    with ThreadPoolExecutor(max_workers=max(1, options.concurrency)) as pool:
+    with read_pool(client, options.concurrency) as pool:
         fetched = list(pool.map(lambda k: client.public_key(k[0], k[1]), missing))
     public_keys.update(zip(missing, fetched, strict=True))
     stale = stale_sealed_values(desired_secrets, public_keys)

@@ -33,7 +33,7 @@ from reconciler.model import (
 )
 
 PLAN_FORMAT = "reconciler-plan"
-PLAN_VERSION = 1
+PLAN_VERSION = 2  # 2: the inputs (manifests, allow_env) are part of the checksum
 
 
 class Action(StrEnum):
@@ -150,6 +150,10 @@ class Plan:
     # Well-known credentials the manifest admits by exact name (see env_policy); in the
     # checksum, since they change what apply writes.
     notices: tuple[str, ...] = ()
+    # What the plan was made from; in the checksum, so a reviewed plan file cannot be pointed
+    # at other manifests or widened to read other variables after review.
+    manifests: tuple[str, ...] = ()
+    allow_env: tuple[str, ...] = ()
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -176,6 +180,8 @@ class Plan:
             "version": PLAN_VERSION,
             "values": self.values.value,
             "changes": [c.canonical() for c in self.changes],
+            "manifests": list(self.manifests),
+            "allow_env": list(self.allow_env),
         }
         if self.notices:  # only when present: plans without any keep their checksum
             data["notices"] = list(self.notices)
@@ -199,7 +205,7 @@ def checksum(canonical: dict[str, Any]) -> str:
 
 
 # The keys of `Plan.canonical()`: exactly what the checksum covers.
-CANONICAL_KEYS = ("format", "version", "values", "changes")
+CANONICAL_KEYS = ("format", "version", "values", "changes", "manifests", "allow_env")
 OPTIONAL_CANONICAL_KEYS = ("notices",)  # covered when present
 
 
@@ -227,6 +233,11 @@ def explain_mismatch(reviewed: dict[str, Any], current: dict[str, Any]) -> list[
             )
     if reviewed.get("values") != current.get("values"):
         lines.append(f"values policy was {reviewed.get('values')}, now {current.get('values')}")
+    for key in ("manifests", "allow_env"):
+        if reviewed.get(key) != current.get(key):
+            lines.append(
+                f"{key} were {json.dumps(reviewed.get(key))}, now {json.dumps(current.get(key))}"
+            )
     if reviewed.get("notices", []) != current.get("notices", []):
         lines.append(
             f"credential notices were {json.dumps(reviewed.get('notices', []))}, "

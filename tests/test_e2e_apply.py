@@ -110,7 +110,7 @@ def test_reviewed_plan_file_applies_exactly_and_refuses_when_stale(
     planned = run(capsys, ["plan", str(manifest), "--out", str(plan_file)], ENV, sb=org)
     assert planned.code == 0, planned.err
     doc = json.loads(plan_file.read_text())
-    assert doc["format"] == "reconciler-plan" and doc["version"] == 1
+    assert doc["format"] == "reconciler-plan" and doc["version"] == 2
     assert "alpha-value" not in plan_file.read_text()
     # Live state changes between review and merge: apply refuses and writes nothing.
     org.put_secret("octo-org", "dependabot", "B", b"by hand", visibility="all")

@@ -77,7 +77,7 @@ def test_json_golden_and_versioned() -> None:
     text = render_json(_plan().document())
     _check("plan.json", text)
     doc = json.loads(text)
-    assert (doc["format"], doc["version"]) == ("reconciler-plan", 1)
+    assert (doc["format"], doc["version"]) == ("reconciler-plan", 2)
     assert doc["checksum"] == _plan().checksum()
 
 

@@ -122,10 +122,11 @@ def test_a_tampered_plan_that_keeps_its_checksum_is_refused(
     [
         ("format", "terraform-plan", "is not a reconciler plan file"),
         ("format", None, '"format" is missing'),
-        ("version", 2, "plan format version 2 is not supported"),
+        ("version", 3, "plan format version 3 is not supported"),
+        ("version", 1, "plan format version 1 is not supported"),
         ("version", None, "plan format version missing is not supported"),
         ("version", True, "plan format version true is not supported"),
-        ("version", "1", 'plan format version "1" is not supported'),
+        ("version", "2", 'plan format version "2" is not supported'),
         ("values", "sometimes", '"values" is "sometimes", not a known policy'),
         ("changes", {"a": 1}, '"changes" is not a list'),
         ("checksum", None, 'has no "checksum"'),
