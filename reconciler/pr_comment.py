@@ -13,11 +13,11 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 from reconciler.errors import CommentIdentityError, UsageError
 from reconciler.github import GitHubClient
+from reconciler.responses import Json, MalformedResponseError
 from reconciler.safe_text import printable
 
 MARKER_PREFIX = "<!-- reconciler-plan"
@@ -85,38 +85,31 @@ def commenter_login(client: GitHubClient, environ: Mapping[str, str], *, app: bo
     refusal means `github-actions[bot]`. Anything else is an error, not a guess: a wrong guess
     would either hijack someone's comment or stack a new one on every run."""
     if app:
-        installations = [_json_object(i) for i in client.paginate("/app/installations", None)]
-        slug = installations[0].get("app_slug") if installations else None
-        if not isinstance(slug, str) or not slug:
-            raise CommentIdentityError(
-                "GET /app/installations",
-                "GitHub named no installation (or no app_slug) for the GitHub App",
-            )
-        return f"{slug}[bot]"
+        for installation in client.paginate_json("/app/installations", None):
+            return f"{installation.field('app_slug').name()}[bot]"
+        raise CommentIdentityError(
+            "GET /app/installations", "GitHub named no installation for the GitHub App"
+        )
     resp = client.request("GET", "/user", ok=(200, 403))
-    data = _json_object(resp.json() if resp.content else None)
     if resp.status_code == 200:
-        login = data.get("login")
-        if not isinstance(login, str) or not login:
-            raise CommentIdentityError("GET /user", "GitHub's answer has no login")
-        return login
-    said = str(data.get("message", ""))
-    if said == NOT_ACCESSIBLE_BY_INTEGRATION and environ.get("GITHUB_ACTIONS") == "true":
+        return client.body(resp, "GET", "/user").field("login").name()
+    try:
+        said = client.body(resp, "GET", "/user").optional("message")
+        message = said.string() if said is not None else ""
+    except MalformedResponseError:
+        message = ""  # a 403 without GitHub's JSON: still no identity, said below
+    if message == NOT_ACCESSIBLE_BY_INTEGRATION and environ.get("GITHUB_ACTIONS") == "true":
         return ACTIONS_BOT
     raise CommentIdentityError(
         "GET /user -> 403",
-        f'GitHub said "{printable(said)}", so the token\'s own login is unknown',
+        f'GitHub said "{printable(message)}", so the token\'s own login is unknown',
     )
 
 
-def _json_object(data: object) -> dict[str, Any]:
-    return data if isinstance(data, dict) else {}
-
-
-def _written_by(comment: Mapping[str, Any], login: str) -> bool:
-    user = comment.get("user")
-    author = user.get("login") if isinstance(user, Mapping) else None
-    return isinstance(author, str) and author.lower() == login.lower()
+def _written_by(comment: Json, login: str) -> bool:
+    user = comment.optional("user")
+    author = user.optional("login") if user is not None else None
+    return author is not None and author.name().lower() == login.lower()
 
 
 def upsert_comment(
@@ -127,33 +120,29 @@ def upsert_comment(
     owner, name = pr.repo.split("/", 1)
     base = f"/repos/{quote(owner)}/{quote(name)}/issues"
     text = fit_comment(f"{tag}\n{body}")
-    existing = None
-    for item in client.paginate(
+    existing: tuple[int, str, str] | None = None  # id, body, html_url
+    for comment in client.paginate_json(
         f"{base}/{pr.number}/comments", None, permission=_PERMISSION.format("read")
     ):
-        comment = _json_object(item)
-        if str(comment.get("body", "")).startswith(tag) and _written_by(comment, author):
-            existing = comment
+        said = comment.optional("body")
+        if said is not None and said.string().startswith(tag) and _written_by(comment, author):
+            existing = (comment.field("id").id(), said.string(), _html_url(comment))
             break
-    if existing is not None and existing.get("body") == text:
-        return str(existing.get("html_url", ""))  # unchanged: no edit, no notification
+    if existing is not None and existing[1] == text:
+        return existing[2]  # unchanged: no edit, no notification
     if existing is None:
-        resp = client.request(
-            "POST",
-            f"{base}/{pr.number}/comments",
-            body={"body": text},
-            ok=(201,),
-            permission=_PERMISSION.format("write"),
-        )
+        method, path, ok = "POST", f"{base}/{pr.number}/comments", 201
     else:
-        resp = client.request(
-            "PATCH",
-            f"{base}/comments/{int(existing['id'])}",
-            body={"body": text},
-            ok=(200,),
-            permission=_PERMISSION.format("write"),
-        )
-    return str(resp.json().get("html_url", ""))
+        method, path, ok = "PATCH", f"{base}/comments/{existing[0]}", 200
+    resp = client.request(
+        method, path, body={"body": text}, ok=(ok,), permission=_PERMISSION.format("write")
+    )
+    return _html_url(client.body(resp, method, path))
+
+
+def _html_url(comment: Json) -> str:
+    url = comment.optional("html_url")
+    return url.string() if url is not None else ""
 
 
 def fit_comment(text: str) -> str:

@@ -283,9 +283,8 @@ class Transport:
             ok=(200, 201, 401, 403, 404, 422),
             authorization=f"Bearer {self._auth.jwt()}",
         )
-        info = RequestInfo(method, path, resp.status_code, resp.headers.get("X-GitHub-Request-Id"))
         if resp.status_code in (200, 201):
-            return resp.status_code, parse_json(info, resp.content).value
+            return resp.status_code, self.body(resp, method, path).value
         try:
             return resp.status_code, resp.json()
         except ValueError:
@@ -539,7 +538,12 @@ class Transport:
 
     def get_json(self, path: str, **kw: Any) -> Json:
         resp = self.request("GET", path, **kw)
-        return parse_json(_info(resp, "GET", path), resp.content)
+        return self.body(resp, "GET", path)
+
+    @staticmethod
+    def body(resp: requests.Response, method: str, path: str) -> Json:
+        """A response's body, to read with checks that name this request."""
+        return parse_json(_info(resp, method, path), resp.content)
 
     def paginate(
         self,

@@ -29,6 +29,7 @@ SELECTION = f"{LISTING}/ORG_TOKEN/repositories"
 REPO = "/repos/octo-org/web"
 KEY = f"{REPO}/actions/secrets/public-key"
 LEDGER = "/repos/octo-org/platform/contents/ledger.json"
+COMMENTS = "/repos/octo-org/web/issues/7/comments"
 MANIFEST = """
 version: 1
 orgs:
@@ -136,6 +137,15 @@ CASES: dict[str, Case] = {
     "dripping": Case(LISTING, lambda s, fwd: Reply(drip=0.05), "took longer than 2s"),
     "import-html": Case(LISTING, lambda s, fwd: HTML, "HTML, not JSON", "import"),
     "ledger-html": Case(LEDGER, lambda s, fwd: HTML, "", "ledger"),
+    "user-html": Case("/user", lambda s, fwd: HTML, "HTML, not JSON", "comment"),
+    "user-no-login": Case("/user", _body({"id": 1}), "login: missing", "comment"),
+    "comments-not-list": Case(COMMENTS, _body({"id": 1}), "expected a list", "comment"),
+    "comment-body-number": Case(
+        COMMENTS,
+        _body([{"id": 1, "body": 5, "user": {"login": "octocat"}}]),
+        "[0].body: expected a string",
+        "comment",
+    ),
 }
 
 
@@ -166,6 +176,7 @@ def _run(capsys: pytest.CaptureFixture[str], hostile: Hostile, tmp: Path, comman
         "apply": ["apply", "--no-ledger", manifest],
         "import": ["import", "--org", "octo-org", "--app", "dependabot"],
         "ledger": ["plan", "--ledger", "github:octo-org/platform:ledger.json", manifest],
+        "comment": ["plan", "--no-ledger", manifest, "--comment", "--pr", "octo-org/web#7"],
     }[command]
     return run(capsys, [*argv, "--timeout", "0.5"], env)
 
