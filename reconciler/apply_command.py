@@ -10,8 +10,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
-import stat
 import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
@@ -26,6 +24,7 @@ from reconciler.commands import (
 )
 from reconciler.errors import (
     ExitStatus,
+    LocalFileError,
     NotRecordedError,
     PlanFileError,
     PlanMismatchError,
@@ -37,6 +36,7 @@ from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
 from reconciler.github import GitHubClient
 from reconciler.ledger import LedgerError
 from reconciler.ledger_sync import ledger_changes, updated_at_after
+from reconciler.local_files import read_regular_file
 from reconciler.output_files import check_writable, write_output
 from reconciler.plan import (
     PLAN_FORMAT,
@@ -71,23 +71,12 @@ def _saved_plan(paths: Sequence[str]) -> dict[str, Any] | None:
 
 
 def _read_plan_file(path: str) -> Any:
-    # Type and size before reading: a FIFO would block and a huge file exhaust memory.
     try:
-        info = os.stat(path)
-    except OSError as e:
-        raise PlanFileError(path, f"cannot read the plan file ({e.strerror})") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise PlanFileError(path, "is not a regular file")
-    if info.st_size > PLAN_FILE_LIMIT:
-        raise PlanFileError(
-            path, f"is {info.st_size} bytes, more than a plan file can be ({PLAN_FILE_LIMIT})"
-        )
+        data = read_regular_file(path, PLAN_FILE_LIMIT, limit_text="any plan file (64 MB)")
+    except LocalFileError as e:
+        raise PlanFileError(path, e.problem) from None
     try:
-        with open(path, "rb") as fh:
-            text = fh.read(PLAN_FILE_LIMIT + 1).decode("utf-8")
-        return json.loads(text)
-    except OSError as e:
-        raise PlanFileError(path, f"cannot read the plan file ({e.strerror})") from None
+        return json.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
         raise PlanFileError(path, "is not UTF-8 text, so not a reconciler plan file") from None
     except json.JSONDecodeError as e:

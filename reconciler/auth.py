@@ -22,7 +22,8 @@ from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from reconciler.errors import ReconcilerError, RequestInfo, UsageError
+from reconciler.errors import LocalFileError, ReconcilerError, RequestInfo, UsageError
+from reconciler.local_files import read_regular_file
 from reconciler.responses import Json
 
 APP_ID_ENV = "RECONCILER_APP_ID"
@@ -232,9 +233,15 @@ def auth_from_environ(environ: Mapping[str, str]) -> Auth:
     return TokenAuth(token)
 
 
+_MAX_KEY_BYTES = 64 * 1024  # a 4096-bit RSA key in PEM is about 3.3 KB
+
+
 def _private_key(environ: Mapping[str, str]) -> bytes:
     if environ.get(APP_KEY_ENV):
-        return environ[APP_KEY_ENV].encode("utf-8")
+        try:
+            return environ[APP_KEY_ENV].encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(f"{APP_KEY_ENV} is not valid UTF-8 text (a PEM key is)") from None
     path_text = environ.get(APP_KEY_FILE_ENV, "")
     if not path_text:
         raise UsageError(f"{APP_ID_ENV} is set but neither {APP_KEY_ENV} nor {APP_KEY_FILE_ENV}")
@@ -247,6 +254,6 @@ def _private_key(environ: Mapping[str, str]) -> bytes:
             hint="keep the key file inside the checkout's working directory",
         )
     try:
-        return path.read_bytes()
-    except OSError as e:
-        raise UsageError(f"{APP_KEY_FILE_ENV}: cannot read the key file ({e.strerror})") from None
+        return read_regular_file(path, _MAX_KEY_BYTES, limit_text="any PEM private key (64 KB)")
+    except LocalFileError as e:
+        raise UsageError(f"{APP_KEY_FILE_ENV}: the key file {e.problem}") from None

@@ -193,3 +193,15 @@ class CommentIdentityError(ReconcilerError):
             hint="give --comment a token that can read GET /user (RECONCILER_COMMENT_TOKEN, "
             "else GITHUB_TOKEN), or the workflow's GITHUB_TOKEN inside GitHub Actions",
         )
+
+
+class LocalFileError(ReconcilerError):
+    """A local file (value, manifest, plan, key) that is not a regular file within its size
+    limit, or cannot be read. `problem` completes a sentence about the file, so callers that
+    know where it was named (a manifest location) can place it themselves."""
+
+    def __init__(self, path: str, problem: str, *, too_large: bool = False) -> None:
+        self.path = path
+        self.problem = problem
+        self.too_large = too_large
+        super().__init__(f"{path} {problem}")

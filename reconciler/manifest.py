@@ -8,12 +8,12 @@ lives in `manifest_read`; this module finds files and merges what they declare.
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.env_policy import env_refusal
-from reconciler.errors import ManifestError, Problem, SourceError
+from reconciler.errors import LocalFileError, ManifestError, Problem, SourceError
+from reconciler.local_files import read_regular_file
 from reconciler.manifest_discovery import MAX_FILE_BYTES, Skipped, not_a_manifest, walk
 from reconciler.manifest_dump import dump_manifest
 from reconciler.manifest_read import FileManifest, read_manifest
@@ -92,23 +92,15 @@ def _arg(text: str) -> str:
     return describe(text, "the path given")
 
 
+_LIMIT_TEXT = f"{MAX_FILE_BYTES // (1024 * 1024)} MiB (no manifest is that large)"
+
+
 def _read_bytes(file: str) -> bytes | str:
-    """The file's bytes, or why it cannot be a manifest: FIFOs and devices would block or
-    never end, so the type and size are checked on the open descriptor before reading."""
+    """The file's bytes, or why it cannot be a manifest (see `read_regular_file`)."""
     try:
-        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except OSError as e:
-        return f"cannot be read: {e.strerror}"
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            return "is not a regular file"
-        if info.st_size > MAX_FILE_BYTES:
-            return f"is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; no manifest is"
-        try:
-            return fh.read(MAX_FILE_BYTES + 1)
-        except OSError as e:
-            return f"cannot be read: {e.strerror}"
+        return read_regular_file(file, MAX_FILE_BYTES, limit_text=_LIMIT_TEXT)
+    except LocalFileError as e:
+        return e.problem
 
 
 def _read(file: str, *, named: bool, problems: list[Problem]) -> FileManifest | Skipped:
@@ -118,9 +110,8 @@ def _read(file: str, *, named: bool, problems: list[Problem]) -> FileManifest | 
     `manifest_discovery`): skipping a broken manifest would let prune delete its secrets.
     """
     data = _read_bytes(file)
-    if isinstance(data, str) or len(data) > MAX_FILE_BYTES:
-        why = data if isinstance(data, str) else "grew while being read"
-        problems.append(Problem(Location(file, 1, 1), "", f"this file {why}"))
+    if isinstance(data, str):
+        problems.append(Problem(Location(file, 1, 1), "", f"this file {data}"))
         return FileManifest.empty(file)
     text, found = decode(file, data)
     if text is None:

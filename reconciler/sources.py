@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import errno
-import os
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +21,8 @@ from reconciler.env_policy import (
     env_name_allowed,
     env_refusal,
 )
-from reconciler.errors import SourceError
+from reconciler.errors import LocalFileError, SourceError
+from reconciler.local_files import read_regular_file
 from reconciler.model import DesiredState, Location
 
 __all__ = [
@@ -45,16 +43,6 @@ __all__ = [
 
 MAX_VALUE_BYTES = 48 * 1024  # GitHub: "Secrets can be up to 48 KB in size"
 SEALED_BOX_OVERHEAD = 48  # crypto_box_SEALBYTES: ephemeral public key + MAC
-
-# Opening never blocks (a FIFO with no writer) and never follows a symlink swapped in after
-# `confined_path` resolved the path; where the platform lacks a flag it is simply not set.
-_OPEN_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-    | getattr(os, "O_BINARY", 0)
-)
 
 
 class SecretValue:
@@ -183,14 +171,11 @@ def resolve(
             f"{source.describe()} is empty",
             hint="GitHub does not accept empty secret values",
         )
-    if len(data) > MAX_VALUE_BYTES:
-        # A file is read to one byte past the limit, so only an env value's size is known;
-        # a file that passes the limit here grew after its size was checked.
-        if isinstance(source, EnvSource):
-            problem = f"holds {len(data)} bytes, more than GitHub's 48 KB limit"
-        else:
-            problem = "grew past GitHub's 48 KB limit while being read"
-        raise SourceError(source.location, f"{source.describe()} {problem}")
+    if len(data) > MAX_VALUE_BYTES:  # only an env value: a file's size is checked as it is read
+        raise SourceError(
+            source.location,
+            f"{source.describe()} holds {len(data)} bytes, more than GitHub's 48 KB limit",
+        )
     return SecretValue(data)
 
 
@@ -217,72 +202,19 @@ def _read_env(source: EnvSource, environ: Mapping[str, str], allow: tuple[str, .
 
 
 def _read_file(source: FileSource) -> bytes:
-    """At most the limit and one byte of a regular file: the type and size are checked on
-    the opened descriptor before reading, since the path can change between a stat and an open."""
-    path = confined_path(source)
+    """At most the limit and one byte of a regular file, checked before it is read."""
     try:
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError as e:
-        if e.errno == errno.ELOOP:
-            raise _file_error(source, "became a symbolic link while being read") from None
-        _refuse_special(source, path)  # a socket fails to open: say what it is
-        raise _file_error(source, f"cannot be read: {e.strerror or type(e).__name__}") from None
-    try:
-        info = os.fstat(fd)
-        _refuse_kind(source, info.st_mode)
-        if info.st_size > MAX_VALUE_BYTES:
-            raise _file_error(
-                source,
-                f"is {info.st_size} bytes, more than GitHub's 48 KB limit "
-                f"({MAX_VALUE_BYTES} bytes); it was not read",
-                hint="GitHub secrets hold at most 48 KB; store a larger value elsewhere",
-            )
-        chunks: list[bytes] = []
-        left = MAX_VALUE_BYTES + 1  # one more than allowed: enough to see it grew
-        while left > 0:
-            chunk = os.read(fd, left)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        return b"".join(chunks)
-    except OSError as e:
-        raise _file_error(source, f"cannot be read: {e.strerror or type(e).__name__}") from None
-    finally:
-        os.close(fd)
-
-
-def _refuse_special(source: FileSource, path: Path) -> None:
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return
-    _refuse_kind(source, mode)
-
-
-def _refuse_kind(source: FileSource, mode: int) -> None:
-    if not stat.S_ISREG(mode):
-        raise _file_error(
-            source,
-            f"is {_file_kind(mode)}, not a regular file",
-            hint="point the source at a regular file holding the value",
+        return read_regular_file(
+            confined_path(source),
+            MAX_VALUE_BYTES,
+            limit_text=f"GitHub's 48 KB limit ({MAX_VALUE_BYTES} bytes)",
+            no_follow=True,  # confined_path resolved every link; one swapped in since is refused
         )
-
-
-def _file_error(source: FileSource, problem: str, *, hint: str | None = None) -> SourceError:
-    return SourceError(
-        source.location,
-        f'file source "{source.path}" {problem}',
-        hint=hint or "create the file next to the manifest, or fix the path",
-    )
-
-
-def _file_kind(mode: int) -> str:
-    kinds = (
-        (stat.S_ISDIR, "a directory"),
-        (stat.S_ISFIFO, "a named pipe (FIFO)"),
-        (stat.S_ISSOCK, "a socket"),
-        (stat.S_ISCHR, "a character device"),
-        (stat.S_ISBLK, "a block device"),
-    )
-    return next((name for test, name in kinds if test(mode)), "not a regular file")
+    except LocalFileError as e:
+        raise SourceError(
+            source.location,
+            f'file source "{source.path}" {e.problem}',
+            hint="GitHub secrets hold at most 48 KB; store a larger value elsewhere"
+            if e.too_large
+            else "create the file next to the manifest, or fix the path",
+        ) from None

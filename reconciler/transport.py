@@ -545,23 +545,6 @@ class Transport:
         """A response's body, to read with checks that name this request."""
         return parse_json(_info(resp, method, path), resp.content)
 
-    def paginate(
-        self,
-        path: str,
-        key: str | None,
-        *,
-        app: App | None = None,
-        scope_kind: ScopeKind | None = None,
-        permission: str | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """`paginate_json`, each item checked to be a JSON object and given as a dict."""
-        for item in self.paginate_json(
-            path, key, app=app, scope_kind=scope_kind, permission=permission
-        ):
-            if not isinstance(item.value, dict):
-                raise MalformedResponseError(item.request, item.where, "expected an object")
-            yield item.value
-
     def paginate_json(
         self,
         path: str,

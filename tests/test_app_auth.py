@@ -302,7 +302,11 @@ def test_private_key_file_is_confined_to_the_working_directory(
         with pytest.raises(UsageError, match="outside the working directory"):
             auth_from_environ(env)
     env = {"RECONCILER_APP_ID": str(APP_ID), "RECONCILER_APP_PRIVATE_KEY_FILE": "missing.pem"}
-    with pytest.raises(UsageError, match="cannot read the key file"):
+    with pytest.raises(UsageError, match="the key file cannot be read: No such file"):
+        auth_from_environ(env)
+    os.mkfifo("key.pem")  # nobody writes: reading it as a file would block forever
+    env["RECONCILER_APP_PRIVATE_KEY_FILE"] = "key.pem"
+    with pytest.raises(UsageError, match=r"the key file is a named pipe \(FIFO\)"):
         auth_from_environ(env)
 
 

@@ -106,7 +106,7 @@ def test_not_utf8_and_non_regular_files_in_a_directory_are_errors(tmp_path: Path
     os.mkfifo("repo/pipe.yaml")  # would block a plain read forever
     assert _problems(REPO) == [
         "repo/latin1.yml:1:10  file is not UTF-8 text",
-        "repo/pipe.yaml:1:1  this file is not a regular file",
+        "repo/pipe.yaml:1:1  this file is a named pipe (FIFO), not a regular file",
     ]
 
 

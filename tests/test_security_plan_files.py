@@ -180,12 +180,12 @@ def test_a_fifo_or_directory_named_plan_json_is_refused_without_blocking(
     sandbox = seeded
     fifo = tmp_path / "plan.json"
     os.mkfifo(fifo)  # opening it for reading would block forever: nobody writes
-    _assert_refused(_apply(capsys, sandbox, fifo), sandbox, fifo, "is not a regular file")
+    _assert_refused(_apply(capsys, sandbox, fifo), sandbox, fifo, "is a named pipe (FIFO), not a")
     directory = tmp_path / "dir.json"
     directory.mkdir()
     _assert_refused(_apply(capsys, sandbox, directory), sandbox, directory, "not a regular file")
     missing = tmp_path / "missing.json"
-    _assert_refused(_apply(capsys, sandbox, missing), sandbox, missing, "cannot read the plan")
+    _assert_refused(_apply(capsys, sandbox, missing), sandbox, missing, "cannot be read: No such")
 
 
 def test_an_untouched_plan_applies_and_the_error_never_shows_values(
