@@ -7,28 +7,25 @@ import logging
 import math
 import os
 import re
-import secrets
 import sys
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
-from typing import Any, NoReturn, TextIO
+from typing import NoReturn, TextIO
 
-from reconciler import __version__, adopt, apply_command, commands
+from reconciler import __version__
+from reconciler.commands import apply, demo, import_, ledger, plan, sandbox, seal, validate
 from reconciler.errors import (
     ExitStatus,
     ManifestError,
     Problem,
     ReconcilerError,
-    SandboxError,
     UsageError,
 )
-from reconciler.ledger_store import DEFAULT_LEDGER_PATH
-from reconciler.manifest import load_manifests
+from reconciler.github.transport import DEFAULT_API_URL
+from reconciler.ledger.stores import DEFAULT_LEDGER_PATH
 from reconciler.model import App, DriftPolicy
 from reconciler.plan import ValuePolicy
 from reconciler.safe_text import printable_block
-from reconciler.transport import DEFAULT_API_URL
 
 log = logging.getLogger("reconciler")
 
@@ -319,81 +316,13 @@ def _int_between(low: int, high: int) -> Callable[[str], int]:
 _concurrency = _int_between(1, MAX_CONCURRENCY)
 
 
-# -- commands that run a server -------------------------------------------------------------
-
-
-def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
-    from reconciler.sandbox import SandboxConfig, serve
-
-    if args.seed:
-        _read_seed(args.seed)  # fail with a clear message before the server starts
-    return serve(SandboxConfig(host=args.host, port=args.port), args.seed, args.dump, out)
-
-
-def cmd_demo(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
-    """validate -> plan -> apply -> plan, against an embedded sandbox seeded like examples/."""
-    from reconciler.sandbox import Sandbox, SandboxConfig
-    from reconciler.sources import EnvSource
-
-    with Sandbox(SandboxConfig()) as sb, tempfile.TemporaryDirectory() as scratch:
-        sb.load_seed(_read_seed(args.seed))
-        demo_env = dict(environ)
-        # The demo's ledger lives and dies with it; its key is as throwaway as its values.
-        demo_env["RECONCILER_LEDGER"] = os.path.join(scratch, "ledger.json")
-        demo_env["RECONCILER_LEDGER_KEY"] = secrets.token_urlsafe(32)
-        desired = load_manifests(args.paths).desired
-        for secret in desired.secrets():
-            if isinstance(secret.source, EnvSource):
-                demo_env.setdefault(secret.source.var, f"demo value of {secret.source.var}")
-        demo_env.update(GITHUB_TOKEN=sb.token, GITHUB_API_URL=sb.url)
-        for credential in ("GH_TOKEN", "RECONCILER_APP_ID"):
-            demo_env.pop(credential, None)  # the demo only ever talks to its own sandbox
-        steps: list[list[str]] = [
-            ["validate", *args.paths],
-            ["plan", *args.paths],
-            ["apply", *args.paths, "--write-delay", "0"],
-            ["plan", *args.paths, "--detailed-exitcode"],
-        ]
-        for step in steps:
-            out.write(f"\n$ reconciler {' '.join(step)}\n")
-            out.flush()
-            code = main(step, demo_env, out=out)
-            if code != ExitStatus.OK:
-                return code
-        out.write(f"\nThe sandbox served {len(sb.requests)} requests.\n")
-    return ExitStatus.OK
-
-
-def _read_seed(path: str) -> dict[str, Any]:
-    """The seed, checked by loading it into a sandbox that is never started, so a bad seed is a
-    clear error before any server runs."""
-    from reconciler.sandbox import Sandbox, SandboxConfig
-    from reconciler.sandbox.seed import SeedError
-    from reconciler.sandbox.serve import read_seed
-
-    try:
-        seed = read_seed(path)
-        Sandbox(SandboxConfig()).load_seed(seed)
-    except OSError as e:
-        raise SandboxError(
-            f"{path}: cannot read the sandbox seed: {e.strerror or type(e).__name__}"
-        ) from None
-    except SeedError as e:
-        raise SandboxError(
-            f"{path}: not a sandbox seed: {e}",
-            hint="see the seed format in reconciler/sandbox/seed.py",
-        ) from None
-    return seed
-
-
 _COMMANDS = {
-    "validate": commands.cmd_validate,
-    "plan": commands.cmd_plan,
-    "apply": apply_command.cmd_apply,
-    "ledger": commands.cmd_ledger,
-    "import": adopt.cmd_import,
-    "sandbox": cmd_sandbox,
-    "demo": cmd_demo,
+    "validate": validate.cmd_validate,
+    "plan": plan.cmd_plan,
+    "apply": apply.cmd_apply,
+    "ledger": ledger.cmd_ledger,
+    "import": import_.cmd_import,
+    "sandbox": sandbox.cmd_sandbox,
 }
 
 
@@ -483,7 +412,11 @@ def main(
             level = logging.DEBUG
         _configure_logging(level)
         if args.command == "seal":
-            return int(adopt.cmd_seal(args, environ, out, stdin or sys.stdin))
+            return int(seal.cmd_seal(args, environ, out, stdin or sys.stdin))
+        if args.command == "demo":
+            return int(
+                demo.cmd_demo(args, environ, out, lambda argv, env, o: main(argv, env, out=o))
+            )
         return int(_COMMANDS[args.command](args, environ, out))
     except ReconcilerError as e:
         if debug:
@@ -520,6 +453,10 @@ def _silence_stdout(out: TextIO) -> None:
         os.close(devnull)
     except (OSError, ValueError):
         pass
+
+
+def _run_step(argv: Sequence[str], environ: Mapping[str, str], out: TextIO) -> int:
+    return main(argv, environ, out=out)
 
 
 def console_main() -> NoReturn:

@@ -205,3 +205,27 @@ class LocalFileError(ReconcilerError):
         self.problem = problem
         self.too_large = too_large
         super().__init__(f"{path} {problem}")
+
+
+class DriftError(ReconcilerError):
+    """Secrets changed outside reconciler while the manifest's drift policy is `fail`."""
+
+
+class LedgerError(ReconcilerError):
+    """The ledger cannot be read, parsed or written."""
+
+
+_MALFORMED_HINT = (
+    "the server at --api-url did not answer like GitHub's REST API (a proxy, captive portal or "
+    "wrong URL may be answering); check --api-url and re-run, which is safe"
+)
+
+
+class MalformedResponseError(ApiError):
+    """A response whose body is not what GitHub's REST API answers for this request."""
+
+    def __init__(self, request: RequestInfo, where: str, problem: str) -> None:
+        self.where = where
+        self.problem = problem
+        place = f"{where}: " if where else ""
+        super().__init__(request, f"malformed response: {place}{problem}", hint=_MALFORMED_HINT)

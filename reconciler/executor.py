@@ -14,33 +14,27 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
-from reconciler.crypto import seal
 from reconciler.errors import ManifestError, RateLimitError, ReconcilerError, SourceError
-from reconciler.github import GitHubClient, PublicKey
-from reconciler.model import App, DesiredSecret, LiveState, Scope, ScopeKind, Visibility
-from reconciler.plan import Action, Change, Plan
+from reconciler.github.client import GitHubClient
+from reconciler.github.transport import read_pool
+from reconciler.model import (
+    App,
+    DesiredSecret,
+    LiveState,
+    PublicKey,
+    Scope,
+    ScopeKind,
+    SealedSource,
+    Visibility,
+)
+from reconciler.plan import Action, Change, Outcome, Plan, Result
 from reconciler.safety import stale_sealed_values
-from reconciler.sources import SealedSource, SecretValue, resolve
-from reconciler.transport import read_pool
+from reconciler.values.sealing import seal
+from reconciler.values.sources import SecretValue, resolve
 
 log = logging.getLogger(__name__)
-
-
-class Outcome(StrEnum):
-    DONE = "done"
-    FAILED = "failed"
-    SKIPPED = "skipped"
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    change: Change
-    outcome: Outcome
-    detail: str = ""  # the error (with request id) or why it was skipped; never a value
-    requests: int = 0
 
 
 @dataclass(frozen=True, slots=True)

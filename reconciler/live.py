@@ -14,7 +14,8 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from reconciler.errors import Problem, UnknownRepositoriesError
-from reconciler.github import GitHubClient, PublicKey, RepoItem, SecretItem
+from reconciler.github.client import GitHubClient, RepoItem, SecretItem
+from reconciler.github.transport import read_pool
 from reconciler.model import (
     App,
     DesiredState,
@@ -22,12 +23,12 @@ from reconciler.model import (
     LiveSecret,
     LiveState,
     Location,
+    PublicKey,
     Scope,
     ScopeKind,
+    SealedSource,
     Visibility,
 )
-from reconciler.sources import SealedSource
-from reconciler.transport import read_pool
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -10,7 +10,7 @@ import os
 import stat
 from pathlib import Path
 
-from reconciler.errors import LocalFileError
+from reconciler.errors import LocalFileError, OutputFileError
 
 _OPEN_FLAGS = (
     os.O_RDONLY
@@ -87,3 +87,35 @@ def _kind_at(path: str | Path) -> str | None:
     except OSError:
         return None
     return None if stat.S_ISREG(mode) else _kind(mode)
+
+
+# -- files flags name for output (--out, --results) ---------------------------------------
+# Checked before any work starts, so a typo in a path never fails a run after its writes to
+# GitHub were made; written with an error that names the flag.
+
+
+def _reason(e: OSError) -> str:
+    return e.strerror or type(e).__name__
+
+
+def check_writable(path: str, flag: str) -> None:
+    """Raise OutputFileError unless `path` can be opened for writing; leaves nothing behind."""
+    existed = os.path.lexists(path)
+    if os.path.isdir(path):
+        raise OutputFileError(flag, path, "it is a directory")
+    try:
+        # O_APPEND without O_TRUNC: probing never damages a file that is already there.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NONBLOCK, 0o644)
+    except OSError as e:
+        raise OutputFileError(flag, path, _reason(e)) from None
+    os.close(fd)
+    if not existed:
+        os.unlink(path)
+
+
+def write_output(path: str, text: str, flag: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as e:
+        raise OutputFileError(flag, path, _reason(e)) from None

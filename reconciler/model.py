@@ -6,10 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from reconciler.sources import Source
 
 
 class App(StrEnum):
@@ -54,6 +50,40 @@ class Location:
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class EnvSource:
+    var: str
+    location: Location
+
+    def describe(self) -> str:
+        return f"env:{self.var}"
+
+
+@dataclass(frozen=True, slots=True)
+class FileSource:
+    path: str  # as written, relative to `base_dir`
+    base_dir: str  # the manifest file's directory: the tree the path is confined to
+    location: Location
+
+    def describe(self) -> str:
+        return f"file:{self.path}"
+
+
+@dataclass(frozen=True, slots=True)
+class SealedSource:
+    """Ciphertext already sealed to the scope's public key; safe to commit."""
+
+    ciphertext: str = field(repr=False)
+    key_id: str
+    location: Location
+
+    def describe(self) -> str:
+        return f"sealed:{self.key_id}"
+
+
+Source = EnvSource | FileSource | SealedSource
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -181,3 +211,11 @@ class LiveState:
 
     def group(self, scope: Scope, app: App) -> LiveGroup:
         return self._index.get((scope, app)) or LiveGroup(scope, app, ())
+
+
+@dataclass(frozen=True, slots=True)
+class PublicKey:
+    """A scope's libsodium public key, as GitHub serves it for sealing values."""
+
+    key_id: str
+    key: str

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TextIO
 
-from reconciler.executor import Result
+from reconciler.plan import Result
 from reconciler.render import result_line
 
 _BAR_MIN_CHANGES = 10

@@ -7,9 +7,8 @@ from collections.abc import Callable, Sequence
 from itertools import groupby
 from typing import Any
 
-from reconciler.executor import Outcome, Result
 from reconciler.model import ScopeKind
-from reconciler.plan import Action, Change, Plan, ValueReason
+from reconciler.plan import Action, Change, Outcome, Plan, Result, ValueReason
 from reconciler.safe_text import html_text, md_code, md_text, printable
 
 GITHUB_COMMENT_LIMIT = 65_536

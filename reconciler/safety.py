@@ -7,10 +7,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from reconciler.errors import Problem
-from reconciler.github import PublicKey
-from reconciler.model import App, DesiredSecret, LiveState, Scope, Visibility
+from reconciler.model import (
+    App,
+    DesiredSecret,
+    LiveState,
+    PublicKey,
+    Scope,
+    SealedSource,
+    Visibility,
+)
 from reconciler.plan import Action, Plan
-from reconciler.sources import SealedSource
 
 
 def stale_sealed_values(

@@ -6,6 +6,7 @@ from reconciler.model import (
     App,
     DesiredGroup,
     DesiredSecret,
+    EnvSource,
     LiveGroup,
     LiveSecret,
     Location,
@@ -13,7 +14,6 @@ from reconciler.model import (
     ScopeKind,
     Visibility,
 )
-from reconciler.sources import EnvSource
 
 LOC = Location("m.yaml", 1, 1)
 ORG = Scope(ScopeKind.ORG, "octo-org")

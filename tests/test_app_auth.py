@@ -24,12 +24,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from reconciler.auth import AppAuth, AuthError, TokenAuth, auth_from_environ
 from reconciler.errors import UsageError
-from reconciler.github import GitHubClient
+from reconciler.github.auth import AppAuth, AuthError, TokenAuth, auth_from_environ
+from reconciler.github.client import GitHubClient
+from reconciler.github.transport import ClientConfig
 from reconciler.model import App, Scope, ScopeKind
 from reconciler.sandbox import Sandbox
-from reconciler.transport import ClientConfig
 from tests.e2e import Run, run, write_manifest
 
 APP_ID = 4242

@@ -20,14 +20,15 @@ from typing import Any
 
 import pytest
 
-from reconciler import commands
-from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
-from reconciler.github import GitHubClient
+from reconciler.commands import common as commands
+from reconciler.diff import diff
+from reconciler.executor import ApplyOptions, apply_plan
+from reconciler.github.client import GitHubClient
+from reconciler.github.transport import ClientConfig
 from reconciler.live import read_live
-from reconciler.manifest import load_manifests
-from reconciler.plan import ValuePolicy, diff
+from reconciler.manifest.load import load_manifests
+from reconciler.plan import Outcome, Result, ValuePolicy
 from reconciler.sandbox import Fault, Sandbox
-from reconciler.transport import ClientConfig
 from tests.e2e import Run, run, write_manifest
 
 ORG = "octo-org"

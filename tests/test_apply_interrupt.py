@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.ledger import parse_ledger
+from reconciler.ledger.format import parse_ledger
 from reconciler.sandbox import Sandbox
 from tests.e2e import write_manifest
 

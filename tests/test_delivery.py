@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from reconciler.pr_comment import MARKER_PREFIX
+from reconciler.github.comments import MARKER_PREFIX
 from reconciler.sandbox import Sandbox
 from tests.e2e import run, write_manifest
 

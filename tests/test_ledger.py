@@ -14,27 +14,27 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.errors import UsageError
-from reconciler.executor import Outcome, Result
-from reconciler.ledger import (
+from reconciler.diff import ValueFacts, diff
+from reconciler.errors import LedgerError, UsageError
+from reconciler.ledger.format import (
     LEDGER_FORMAT,
     LEDGER_VERSION,
     Entry,
     EntryKey,
     Ledger,
-    LedgerError,
     LedgerKey,
     dump_ledger,
     entry_key,
     parse_ledger,
 )
-from reconciler.ledger_store import FileLedgerStore, parse_ledger_location
-from reconciler.ledger_sync import ledger_changes
+from reconciler.ledger.recording import ledger_changes
+from reconciler.ledger.stores import FileLedgerStore, parse_ledger_location
 from reconciler.model import (
     App,
     DesiredGroup,
     DesiredSecret,
     DriftPolicy,
+    EnvSource,
     LiveGroup,
     LiveSecret,
     LiveState,
@@ -43,8 +43,8 @@ from reconciler.model import (
     ScopeKind,
     Visibility,
 )
-from reconciler.plan import Action, Change, ValueFacts, ValuePolicy, ValueReason, diff
-from reconciler.sources import EnvSource, SecretValue
+from reconciler.plan import Action, Change, Outcome, Result, ValuePolicy, ValueReason
+from reconciler.values.sources import SecretValue
 
 ORG = Scope(ScopeKind.ORG, "octo-org")
 REPO = Scope(ScopeKind.REPO, "octo-org/web")

@@ -17,13 +17,13 @@ from typing import Any
 import pytest
 import requests
 
-from reconciler.errors import ApiError, RequestInfo
-from reconciler.github import GitHubClient
-from reconciler.ledger import Entry, LedgerError, entry_key, parse_ledger
-from reconciler.ledger_store import GitHubLedgerStore
+from reconciler.errors import ApiError, LedgerError, RequestInfo
+from reconciler.github.client import GitHubClient
+from reconciler.github.transport import ClientConfig
+from reconciler.ledger.format import Entry, entry_key, parse_ledger
+from reconciler.ledger.stores import GitHubLedgerStore
 from reconciler.model import App, Scope, ScopeKind
 from reconciler.sandbox import Sandbox
-from reconciler.transport import ClientConfig
 from tests.e2e import Run, run, write_manifest
 
 KEY = "ledger-key-for-tests-0123456789abcdef"

@@ -21,8 +21,8 @@ from types import MappingProxyType
 
 import pytest
 
-from reconciler.ledger import Entry, Ledger, dump_ledger, parse_ledger
-from reconciler.ledger_store import FileLedgerStore
+from reconciler.ledger.format import Entry, Ledger, dump_ledger, parse_ledger
+from reconciler.ledger.stores import FileLedgerStore
 from reconciler.sandbox import Sandbox
 from reconciler.sandbox.content_endpoints import CONTENTS_LIMIT
 from reconciler.sandbox.faults import Fault
@@ -93,8 +93,8 @@ def _assert_no_value_in(*texts: str) -> None:
 _SAVER = """
 import sys
 from pathlib import Path
-from reconciler.ledger import Entry
-from reconciler.ledger_store import FileLedgerStore
+from reconciler.ledger.format import Entry
+from reconciler.ledger.stores import FileLedgerStore
 
 path, worker, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 store = FileLedgerStore(Path(path))

@@ -18,8 +18,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import ManifestError
-from reconciler.manifest import load_manifests
-from reconciler.yamlloc import MAX_DEPTH
+from reconciler.manifest.load import load_manifests
+from reconciler.manifest.located_yaml import MAX_DEPTH
 from tests.e2e import run
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

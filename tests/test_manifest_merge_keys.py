@@ -19,9 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import ManifestError
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
+from reconciler.manifest.located_yaml import LocMap, load_yaml
 from reconciler.model import Location
-from reconciler.yamlloc import LocMap, load_yaml
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import ManifestError
-from reconciler.manifest import load_manifests
-from reconciler.redact import describe, looks_like_credential, path_part
+from reconciler.manifest.load import load_manifests
+from reconciler.manifest.redact import describe, looks_like_credential, path_part
 from tests.e2e import run
 
 GHP = "ghp_" + "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY1zC3"  # the shape of a classic PAT

@@ -12,21 +12,25 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler import rules
 from reconciler.errors import ManifestError
-from reconciler.manifest import dump_manifest, load_manifests
+from reconciler.manifest import rules
+from reconciler.manifest.load import dump_manifest, load_manifests
 from reconciler.model import (
     App,
     DesiredGroup,
     DesiredSecret,
     DesiredState,
+    EnvSource,
+    FileSource,
     Location,
     Scope,
     ScopeKind,
+    SealedSource,
     Settings,
+    Source,
     Visibility,
 )
-from reconciler.sources import EnvSource, FileSource, SealedSource, Source, env_name_allowed
+from reconciler.values.env_policy import env_name_allowed
 
 HERE = Location("generated.yaml", 1, 1)
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

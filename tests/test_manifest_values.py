@@ -13,17 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import ManifestError, Problem
-from reconciler.manifest import check_values, load_manifests
+from reconciler.manifest.load import check_values, load_manifests
 from reconciler.model import (
     App,
     DesiredGroup,
     DesiredSecret,
     DesiredState,
+    EnvSource,
     Location,
     Scope,
     ScopeKind,
 )
-from reconciler.sources import EnvSource
 
 # Distinctive, so that any leak into a message is found by a plain substring search.
 ENV_VALUE = "zq-env-value-7f3a9c"

@@ -5,14 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from reconciler.diff import diff
 from reconciler.model import App, LiveState, Scope, ScopeKind, Visibility
-from reconciler.plan import (
-    Action,
-    ValuePolicy,
-    ValueReason,
-    diff,
-    explain_mismatch,
-)
+from reconciler.plan import Action, ValuePolicy, ValueReason, explain_mismatch
 from reconciler.safety import Thresholds, unsafe_reasons
 from tests.builders import ORG, REPO, group, live, live_group, secret
 

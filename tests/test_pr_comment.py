@@ -13,8 +13,8 @@ import pytest
 import requests
 
 from reconciler.errors import UsageError
-from reconciler.github import GitHubClient
-from reconciler.pr_comment import (
+from reconciler.github.client import GitHubClient
+from reconciler.github.comments import (
     MARKER_PREFIX,
     MAX_COMMENT_CHARS,
     PullRequest,
@@ -24,8 +24,8 @@ from reconciler.pr_comment import (
     pull_request_from_environ,
     upsert_comment,
 )
+from reconciler.github.transport import ClientConfig
 from reconciler.sandbox import Sandbox
-from reconciler.transport import ClientConfig
 from tests.e2e import Run, run, write_manifest
 
 REPO = "octo-org/infra"

@@ -7,16 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.commands import _colour
-from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
-from reconciler.github import GitHubClient
+from reconciler.commands.common import use_colour
+from reconciler.diff import diff
+from reconciler.executor import ApplyOptions, apply_plan
+from reconciler.github.client import GitHubClient
+from reconciler.github.transport import ClientConfig
 from reconciler.live import read_live
-from reconciler.manifest import load_manifests
+from reconciler.manifest.load import load_manifests
 from reconciler.model import LiveState
-from reconciler.plan import Action, ValuePolicy, diff
+from reconciler.plan import Action, Outcome, Result, ValuePolicy
 from reconciler.progress import Progress
 from reconciler.sandbox import Sandbox
-from reconciler.transport import ClientConfig
 from tests.builders import group, secret
 from tests.e2e import write_manifest
 
@@ -59,9 +60,9 @@ def test_one_line_per_change_and_a_bar_only_on_a_tty_for_long_runs() -> None:
 
 
 def test_colour_only_on_a_tty_and_never_with_no_color() -> None:
-    assert _colour(_Tty(), {}) is True
-    assert _colour(_Tty(), {"NO_COLOR": "1"}) is False
-    assert _colour(io.StringIO(), {}) is False
+    assert use_colour(_Tty(), {}) is True
+    assert use_colour(_Tty(), {"NO_COLOR": "1"}) is False
+    assert use_colour(io.StringIO(), {}) is False
 
 
 def test_writes_are_paced_by_the_write_delay(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.executor import Outcome, Result
+from reconciler.diff import diff
 from reconciler.model import App, LiveState, Scope, ScopeKind, Visibility
-from reconciler.plan import Plan, ValuePolicy, diff
+from reconciler.plan import Outcome, Plan, Result, ValuePolicy
 from reconciler.render import (
     GITHUB_COMMENT_LIMIT,
     render_json,

@@ -23,15 +23,17 @@ from urllib.parse import quote
 
 import pytest
 
-from reconciler import cli, commands
+from reconciler import cli
+from reconciler.commands import common as commands
+from reconciler.diff import diff
 from reconciler.executor import ApplyOptions, resolve_values
-from reconciler.github import GitHubClient
-from reconciler.manifest import load_manifests
+from reconciler.github.client import GitHubClient
+from reconciler.github.transport import ClientConfig
+from reconciler.manifest.load import load_manifests
 from reconciler.model import App, Scope, ScopeKind
-from reconciler.plan import ValuePolicy, diff
+from reconciler.plan import ValuePolicy
 from reconciler.sandbox import Fault, Sandbox
-from reconciler.sources import resolve
-from reconciler.transport import ClientConfig
+from reconciler.values.sources import resolve
 from tests.e2e import write_manifest
 
 TOKEN = "canary_LeakCanaryAdmin0123456789abcdefABCDEF"

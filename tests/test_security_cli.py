@@ -13,7 +13,7 @@ import pytest
 
 from reconciler import cli
 from reconciler.errors import ExitStatus
-from reconciler.ledger import Entry, Ledger, dump_ledger
+from reconciler.ledger.format import Entry, Ledger, dump_ledger
 from reconciler.sandbox import Sandbox
 from tests.e2e import run, write_manifest
 

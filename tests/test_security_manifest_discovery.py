@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ManifestError
-from reconciler.manifest import LoadResult, load_manifests
+from reconciler.manifest.load import LoadResult, load_manifests
 from reconciler.sandbox import Sandbox
 from tests.e2e import run
 from tests.repository_tree import BROKEN_YAML, ORG_MANIFEST, build_tree
@@ -262,4 +262,4 @@ def test_plan_warns_about_every_skipped_path(
     result = run(capsys, ["plan", REPO], {"DEPLOY_TOKEN": "d", "NPM_TOKEN": "n"}, sb=sandbox)
     assert result.code == 0, result.err
     for line in EXPECTED_SKIPPED:
-        assert f"WARNING reconciler.commands: skipped {line}\n" in result.err
+        assert f"WARNING reconciler.commands.common: skipped {line}\n" in result.err

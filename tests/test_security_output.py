@@ -19,8 +19,8 @@ from hypothesis import strategies as st
 
 from reconciler.cli import _workflow_command
 from reconciler.errors import Problem
+from reconciler.github.comments import MARKER_PREFIX
 from reconciler.model import Location
-from reconciler.pr_comment import MARKER_PREFIX
 from reconciler.render import render_json
 from reconciler.safe_text import html_text, md_code, md_text, printable, printable_block
 from reconciler.sandbox import Sandbox

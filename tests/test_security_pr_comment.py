@@ -15,7 +15,7 @@ import pytest
 import requests
 from openapi_schema_validator import OAS30Validator
 
-from reconciler.pr_comment import marker
+from reconciler.github.comments import marker
 from reconciler.sandbox import Sandbox
 from tests.e2e import run, write_manifest
 from tests.openapi_check import SPEC_DIR

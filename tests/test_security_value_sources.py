@@ -29,19 +29,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reconciler.env_policy import (
+from reconciler.errors import ExitStatus, SourceError
+from reconciler.model import FileSource, Location
+from reconciler.plan import document_checksum
+from reconciler.safe_text import md_text
+from reconciler.sandbox import Sandbox
+from reconciler.values.env_policy import (
     DEFAULT_ALLOW_ENV,
     FORBIDDEN_ENV,
     env_refusal,
     forbidden_pattern,
     guard_of,
 )
-from reconciler.errors import ExitStatus, SourceError
-from reconciler.model import Location
-from reconciler.plan import document_checksum
-from reconciler.safe_text import md_text
-from reconciler.sandbox import Sandbox
-from reconciler.sources import FileSource, resolve
+from reconciler.values.sources import resolve
 from tests.e2e import run, write_manifest
 from tests.env_reads import env_reads
 

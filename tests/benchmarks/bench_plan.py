@@ -24,13 +24,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler import cli
-from reconciler.github import GitHubClient
+from reconciler.diff import diff
+from reconciler.github.client import GitHubClient
+from reconciler.github.transport import ClientConfig
 from reconciler.live import read_live
-from reconciler.manifest import load_manifests
-from reconciler.plan import Plan, ValuePolicy, diff
+from reconciler.manifest.load import load_manifests
+from reconciler.plan import Plan, ValuePolicy
 from reconciler.render import render_json, render_markdown, render_text
 from reconciler.sandbox import Sandbox, SandboxConfig
-from reconciler.transport import ClientConfig
 
 ORG = "bench-org"
 ORG_APPS = ("actions", "dependabot")

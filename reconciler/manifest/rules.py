@@ -23,9 +23,9 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from reconciler.errors import Problem
+from reconciler.manifest.located_yaml import LocMap, PathItem, format_path, key_location, locate
+from reconciler.manifest.redact import describe, looks_like_credential, showable
 from reconciler.model import App, Location
-from reconciler.redact import describe, looks_like_credential, showable
-from reconciler.yamlloc import LocMap, PathItem, format_path, key_location, locate
 
 MAX_ORG_SECRETS = 1000  # per app per organisation
 MAX_REPO_SECRETS = 100  # per app per repository
@@ -107,8 +107,11 @@ def suggest(word: str, candidates: Iterable[str]) -> str:
 
 @cache
 def schema() -> dict[str, Any]:
-    """The packaged copy of schemas/manifest.schema.json."""
-    text = resources.files("reconciler").joinpath("manifest.schema.json").read_text("utf-8")
+    """schemas/manifest.schema.json: in a checkout through the package's link to it, in a
+    built wheel as the copy the build made of that link (one source of truth either way)."""
+    text = (
+        resources.files("reconciler.manifest").joinpath("manifest.schema.json").read_text("utf-8")
+    )
     loaded: dict[str, Any] = json.loads(text)
     return loaded
 

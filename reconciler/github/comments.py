@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from reconciler.errors import CommentIdentityError, UsageError
-from reconciler.github import GitHubClient
-from reconciler.responses import Json, MalformedResponseError
+from reconciler.errors import CommentIdentityError, MalformedResponseError, UsageError
+from reconciler.github.client import GitHubClient
+from reconciler.github.responses import Json
 from reconciler.safe_text import printable
 
 MARKER_PREFIX = "<!-- reconciler-plan"

@@ -7,22 +7,30 @@ allow by default are added to `settings.allow_env` exactly, so the manifest vali
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import argparse
+import sys
+from collections.abc import Mapping, Sequence
+from typing import TextIO
 
-from reconciler.github import GitHubClient
+from reconciler.commands.common import make_client
+from reconciler.errors import ExitStatus, UsageError
+from reconciler.github.client import GitHubClient
+from reconciler.github.transport import read_pool
+from reconciler.local_files import check_writable, write_output
+from reconciler.manifest.dump import dump_manifest
 from reconciler.model import (
     App,
     DesiredGroup,
     DesiredSecret,
     DesiredState,
+    EnvSource,
     Location,
     Scope,
     ScopeKind,
     Settings,
     Visibility,
 )
-from reconciler.sources import DEFAULT_ALLOW_ENV, EnvSource, env_name_allowed
-from reconciler.transport import read_pool
+from reconciler.values.env_policy import DEFAULT_ALLOW_ENV, env_name_allowed
 
 _HERE = Location("<import>", 0, 0)
 
@@ -84,3 +92,28 @@ def import_state(
     extra = sorted(n for n in env_names if env_name_allowed(n, ()) is not None)
     allow = tuple(p for p in extra if p not in DEFAULT_ALLOW_ENV)
     return DesiredState(tuple(groups), Settings(allow_env=allow))
+
+
+def cmd_import(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
+    if not args.org and not args.repo:
+        raise UsageError("give --org ORG and/or --repo OWNER/REPO")
+    apps = [App(a) for a in args.app] if args.app else list(App)
+    if args.out:
+        check_writable(args.out, "--out")
+    client = make_client(args, environ)
+    try:
+        desired = import_state(client, args.org, args.repo, apps, concurrency=args.concurrency)
+    finally:
+        client.close()
+    text = dump_manifest(desired)
+    header = (
+        "# Imported by `reconciler import`: every value is an env reference named after the\n"
+        "# secret. Set those variables (or change the sources) before the first apply.\n"
+    )
+    if args.out:
+        write_output(args.out, header + text, "--out")
+        count = len(desired.secrets())
+        sys.stderr.write(f"wrote {count} secrets to {args.out}\n")
+    else:
+        out.write(header + text)
+    return ExitStatus.OK

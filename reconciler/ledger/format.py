@@ -22,18 +22,14 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
-from reconciler.errors import ReconcilerError
+from reconciler.errors import LedgerError
 from reconciler.model import App, Scope, ScopeKind
-from reconciler.sources import SecretValue
+from reconciler.values.sources import SecretValue
 
 LEDGER_FORMAT = "reconciler-ledger"
 LEDGER_VERSION = 1
 LEDGER_KEY_ENV = "RECONCILER_LEDGER_KEY"
 _MIN_KEY_BYTES = 16
-
-
-class LedgerError(ReconcilerError):
-    """The ledger cannot be read, parsed or written."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,18 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reconciler.errors import Problem, SourceError
-from reconciler.model import (
-    App,
-    DesiredGroup,
-    DesiredSecret,
-    DriftPolicy,
-    Location,
-    Scope,
-    ScopeKind,
-    Visibility,
+from reconciler.manifest.located_yaml import (
+    LocList,
+    LocMap,
+    PathItem,
+    format_path,
+    key_location,
+    value_location,
 )
-from reconciler.redact import CREDENTIAL_HINT, describe
-from reconciler.rules import (
+from reconciler.manifest.redact import CREDENTIAL_HINT, describe
+from reconciler.manifest.rules import (
     ENV_VAR_RE,
     credential_problem,
     org_name_problem,
@@ -31,15 +29,21 @@ from reconciler.rules import (
     schema_problems,
     secret_name_problem,
 )
-from reconciler.sources import (
+from reconciler.model import (
+    App,
+    DesiredGroup,
+    DesiredSecret,
+    DriftPolicy,
     EnvSource,
     FileSource,
+    Location,
+    Scope,
+    ScopeKind,
     SealedSource,
     Source,
-    check_sealed,
-    confined_path,
+    Visibility,
 )
-from reconciler.yamlloc import LocList, LocMap, PathItem, format_path, key_location, value_location
+from reconciler.values.sources import check_sealed, confined_path
 
 GroupKey = tuple[Scope, App]
 

@@ -9,18 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from reconciler.errors import RequestInfo
-from reconciler.model import App, Scope, ScopeKind, Visibility
-from reconciler.responses import Json, MalformedResponseError, parse_json
-from reconciler.transport import MAX_PAGES, Transport
+from reconciler.errors import MalformedResponseError, RequestInfo
+from reconciler.github.responses import Json, parse_json
+from reconciler.github.transport import MAX_PAGES, Transport
+from reconciler.model import App, PublicKey, Scope, ScopeKind, Visibility
 
 _LINK_LAST = re.compile(r'[?&]page=(\d+)[^>]*>;\s*rel="last"')
-
-
-@dataclass(frozen=True, slots=True)
-class PublicKey:
-    key_id: str
-    key: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,36 +10,15 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from reconciler.env_policy import (
-    ALLOW_ENV_HINT,
-    DEFAULT_ALLOW_ENV,
-    FORBIDDEN_ENV,
-    credential_notices,
-    env_name_allowed,
-    env_refusal,
-)
 from reconciler.errors import LocalFileError, SourceError
 from reconciler.local_files import read_regular_file
-from reconciler.model import DesiredState, Location
-
-__all__ = [
-    "ALLOW_ENV_HINT",
-    "DEFAULT_ALLOW_ENV",
-    "FORBIDDEN_ENV",
-    "EnvSource",
-    "FileSource",
-    "SealedSource",
-    "SecretValue",
-    "Source",
-    "check_sealed",
-    "confined_path",
-    "env_name_allowed",
-    "plan_notices",
-    "resolve",
-]
+from reconciler.model import DesiredState, EnvSource, FileSource, SealedSource
+from reconciler.values.env_policy import (
+    credential_notices,
+    env_refusal,
+)
 
 MAX_VALUE_BYTES = 48 * 1024  # GitHub: "Secrets can be up to 48 KB in size"
 SEALED_BOX_OVERHEAD = 48  # crypto_box_SEALBYTES: ephemeral public key + MAC
@@ -69,40 +48,6 @@ class SecretValue:
 
     def __hash__(self) -> int:
         return hash(self._data)
-
-
-@dataclass(frozen=True, slots=True)
-class EnvSource:
-    var: str
-    location: Location
-
-    def describe(self) -> str:
-        return f"env:{self.var}"
-
-
-@dataclass(frozen=True, slots=True)
-class FileSource:
-    path: str  # as written, relative to `base_dir`
-    base_dir: str  # the manifest file's directory: the tree the path is confined to
-    location: Location
-
-    def describe(self) -> str:
-        return f"file:{self.path}"
-
-
-@dataclass(frozen=True, slots=True)
-class SealedSource:
-    """Ciphertext already sealed to the scope's public key; safe to commit."""
-
-    ciphertext: str = field(repr=False)
-    key_id: str
-    location: Location
-
-    def describe(self) -> str:
-        return f"sealed:{self.key_id}"
-
-
-Source = EnvSource | FileSource | SealedSource
 
 
 def plan_notices(desired: DesiredState, cli_allow: tuple[str, ...]) -> tuple[str, ...]:

@@ -14,22 +14,7 @@ import binascii
 import json
 from collections.abc import Iterator
 
-from reconciler.errors import ApiError, RequestInfo
-
-_HINT = (
-    "the server at --api-url did not answer like GitHub's REST API (a proxy, captive portal or "
-    "wrong URL may be answering); check --api-url and re-run, which is safe"
-)
-
-
-class MalformedResponseError(ApiError):
-    """A response whose body is not what GitHub's REST API answers for this request."""
-
-    def __init__(self, request: RequestInfo, where: str, problem: str) -> None:
-        self.where = where
-        self.problem = problem
-        place = f"{where}: " if where else ""
-        super().__init__(request, f"malformed response: {place}{problem}", hint=_HINT)
+from reconciler.errors import MalformedResponseError, RequestInfo
 
 
 def _kind(value: object) -> str:

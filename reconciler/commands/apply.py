@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
-from reconciler.commands import (
+from reconciler.commands.common import (
     Planned,
     append_step_summary,
     check_drift,
@@ -24,6 +24,7 @@ from reconciler.commands import (
 )
 from reconciler.errors import (
     ExitStatus,
+    LedgerError,
     LocalFileError,
     NotRecordedError,
     PlanFileError,
@@ -32,16 +33,16 @@ from reconciler.errors import (
     UnsafePlanError,
     UsageError,
 )
-from reconciler.executor import ApplyOptions, Outcome, Result, apply_plan
-from reconciler.github import GitHubClient
-from reconciler.ledger import LedgerError
-from reconciler.ledger_sync import ledger_changes, updated_at_after
-from reconciler.local_files import read_regular_file
-from reconciler.output_files import check_writable, write_output
+from reconciler.executor import ApplyOptions, apply_plan
+from reconciler.github.client import GitHubClient
+from reconciler.ledger.recording import ledger_changes, updated_at_after
+from reconciler.local_files import check_writable, read_regular_file, write_output
 from reconciler.plan import (
     PLAN_FORMAT,
     PLAN_VERSION,
+    Outcome,
     Plan,
+    Result,
     ValuePolicy,
     document_checksum,
     explain_mismatch,

@@ -1,4 +1,4 @@
-"""Adoption: `import` a manifest of what exists now, `seal` a value for a `sealed` source."""
+"""`reconciler seal`: seal a value from stdin to a scope's public key, for a `sealed` source."""
 
 from __future__ import annotations
 
@@ -7,14 +7,11 @@ import sys
 from collections.abc import Mapping
 from typing import TextIO
 
-from reconciler.commands import make_client
-from reconciler.crypto import seal
+from reconciler.commands.common import make_client
 from reconciler.errors import ExitStatus, UsageError
-from reconciler.importer import import_state
-from reconciler.manifest_dump import dump_manifest
 from reconciler.model import App, Scope, ScopeKind
-from reconciler.output_files import check_writable, write_output
-from reconciler.sources import MAX_VALUE_BYTES, SecretValue
+from reconciler.values.sealing import seal
+from reconciler.values.sources import MAX_VALUE_BYTES, SecretValue
 
 
 def _scope_from(args: argparse.Namespace) -> Scope:
@@ -47,29 +44,4 @@ def cmd_seal(
         client.close()
     ciphertext = seal(key.key, SecretValue(data))
     out.write(f'value: {{sealed: "{ciphertext}", key_id: "{key.key_id}"}}\n')
-    return ExitStatus.OK
-
-
-def cmd_import(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
-    if not args.org and not args.repo:
-        raise UsageError("give --org ORG and/or --repo OWNER/REPO")
-    apps = [App(a) for a in args.app] if args.app else list(App)
-    if args.out:
-        check_writable(args.out, "--out")
-    client = make_client(args, environ)
-    try:
-        desired = import_state(client, args.org, args.repo, apps, concurrency=args.concurrency)
-    finally:
-        client.close()
-    text = dump_manifest(desired)
-    header = (
-        "# Imported by `reconciler import`: every value is an env reference named after the\n"
-        "# secret. Set those variables (or change the sources) before the first apply.\n"
-    )
-    if args.out:
-        write_output(args.out, header + text, "--out")
-        count = len(desired.secrets())
-        sys.stderr.write(f"wrote {count} secrets to {args.out}\n")
-    else:
-        out.write(header + text)
     return ExitStatus.OK

@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote
 
-from reconciler.errors import ApiError, UsageError
-from reconciler.github import GitHubClient
-from reconciler.ledger import Entry, EntryKey, Ledger, LedgerError, dump_ledger, parse_ledger
+from reconciler.errors import ApiError, LedgerError, UsageError
+from reconciler.github.client import GitHubClient
+from reconciler.ledger.format import Entry, EntryKey, Ledger, dump_ledger, parse_ledger
 
 DEFAULT_LEDGER_PATH = ".reconciler-ledger.json"
 _SAVE_ATTEMPTS = 4

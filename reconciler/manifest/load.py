@@ -11,27 +11,29 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.env_policy import env_refusal
 from reconciler.errors import LocalFileError, ManifestError, Problem, SourceError
 from reconciler.local_files import read_regular_file
-from reconciler.manifest_discovery import MAX_FILE_BYTES, Skipped, not_a_manifest, walk
-from reconciler.manifest_dump import dump_manifest
-from reconciler.manifest_read import FileManifest, read_manifest
+from reconciler.manifest.discovery import MAX_FILE_BYTES, Skipped, not_a_manifest, walk
+from reconciler.manifest.dump import dump_manifest
+from reconciler.manifest.located_yaml import build_yaml, decode, parse_yaml, second_document_problem
+from reconciler.manifest.read import FileManifest, read_manifest
+from reconciler.manifest.redact import describe
+from reconciler.manifest.rules import MAX_ORG_SECRETS, MAX_REPO_SECRETS
 from reconciler.model import (
     App,
     DesiredGroup,
     DesiredSecret,
     DesiredState,
     DriftPolicy,
+    EnvSource,
+    FileSource,
     Location,
     Scope,
     ScopeKind,
     Settings,
 )
-from reconciler.redact import describe
-from reconciler.rules import MAX_ORG_SECRETS, MAX_REPO_SECRETS
-from reconciler.sources import EnvSource, FileSource, resolve
-from reconciler.yamlloc import build_yaml, decode, parse_yaml, second_document_problem
+from reconciler.values.env_policy import env_refusal
+from reconciler.values.sources import resolve
 
 __all__ = ["LoadResult", "Skipped", "check_values", "dump_manifest", "load_manifests"]
 

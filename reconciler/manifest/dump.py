@@ -6,8 +6,15 @@ from typing import Any
 
 import yaml
 
-from reconciler.model import DesiredSecret, DesiredState, ScopeKind, Visibility
-from reconciler.sources import EnvSource, FileSource, SealedSource
+from reconciler.model import (
+    DesiredSecret,
+    DesiredState,
+    EnvSource,
+    FileSource,
+    ScopeKind,
+    SealedSource,
+    Visibility,
+)
 
 
 class _Flow(dict[str, Any]):

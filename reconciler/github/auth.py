@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from reconciler.errors import LocalFileError, ReconcilerError, RequestInfo, UsageError
+from reconciler.github.responses import Json
 from reconciler.local_files import read_regular_file
-from reconciler.responses import Json
 
 APP_ID_ENV = "RECONCILER_APP_ID"
 APP_KEY_ENV = "RECONCILER_APP_PRIVATE_KEY"

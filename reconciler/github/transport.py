@@ -29,10 +29,16 @@ from requests.adapters import HTTPAdapter
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from reconciler import __version__
-from reconciler.auth import AppAuth, Auth, TokenAuth
-from reconciler.errors import ApiError, RateLimitError, RequestInfo, UsageError
+from reconciler.errors import (
+    ApiError,
+    MalformedResponseError,
+    RateLimitError,
+    RequestInfo,
+    UsageError,
+)
+from reconciler.github.auth import AppAuth, Auth, TokenAuth
+from reconciler.github.responses import Json, parse_json
 from reconciler.model import App, ScopeKind
-from reconciler.responses import Json, MalformedResponseError, parse_json
 
 log = logging.getLogger(__name__)
 

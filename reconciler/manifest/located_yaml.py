@@ -19,8 +19,8 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.errors import Problem
+from reconciler.manifest.redact import describe, path_part
 from reconciler.model import Location
-from reconciler.redact import describe, path_part
 
 MAP_TAG = "tag:yaml.org,2002:map"
 SEQ_TAG = "tag:yaml.org,2002:seq"

@@ -6,13 +6,12 @@ import logging
 from collections.abc import Iterable, Mapping
 
 from reconciler.errors import SourceError
-from reconciler.executor import Outcome, Result
-from reconciler.github import GitHubClient
-from reconciler.ledger import Entry, EntryKey, Ledger, LedgerKey, entry_key
-from reconciler.model import App, DesiredSecret, Scope
-from reconciler.plan import Action
-from reconciler.sources import SealedSource, SecretValue, resolve
-from reconciler.transport import read_pool
+from reconciler.github.client import GitHubClient
+from reconciler.github.transport import read_pool
+from reconciler.ledger.format import Entry, EntryKey, Ledger, LedgerKey, entry_key
+from reconciler.model import App, DesiredSecret, Scope, SealedSource
+from reconciler.plan import Action, Outcome, Result
+from reconciler.values.sources import SecretValue, resolve
 
 log = logging.getLogger(__name__)
 

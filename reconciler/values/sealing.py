@@ -9,7 +9,7 @@ from nacl.exceptions import CryptoError
 from nacl.public import PublicKey, SealedBox
 
 from reconciler.errors import ReconcilerError
-from reconciler.sources import SecretValue
+from reconciler.values.sources import SecretValue
 
 
 def seal(public_key_b64: str, value: SecretValue) -> str:
