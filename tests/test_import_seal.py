@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-from reconciler.commands.import_ import env_name_for
 
 from reconciler import cli
+from reconciler.commands.import_ import env_name_for
 from reconciler.sandbox import Sandbox
 from tests.e2e import Run, run, write_manifest
 
