@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from reconciler.errors import ManifestError
 from reconciler.manifest.load import load_manifests
-from reconciler.manifest.located_yaml import MAX_DEPTH
+from reconciler.manifest.parse import MAX_DEPTH
 from tests.e2e import run
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

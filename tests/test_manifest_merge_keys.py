@@ -19,8 +19,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import ManifestError
+from reconciler.manifest.build import load_yaml
 from reconciler.manifest.load import load_manifests
-from reconciler.manifest.located_yaml import LocMap, load_yaml
+from reconciler.manifest.located import LocMap
 from reconciler.model import Location
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

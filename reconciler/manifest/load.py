@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from reconciler.errors import LocalFileError, ManifestError, Problem, SourceError
 from reconciler.local_files import read_regular_file
+from reconciler.manifest.build import build_yaml
 from reconciler.manifest.discovery import MAX_FILE_BYTES, Skipped, not_a_manifest, walk
 from reconciler.manifest.dump import dump_manifest
-from reconciler.manifest.located_yaml import build_yaml, decode, parse_yaml, second_document_problem
+from reconciler.manifest.parse import decode, parse_yaml, second_document_problem
 from reconciler.manifest.read import FileManifest, read_manifest
 from reconciler.manifest.redact import describe
 from reconciler.manifest.rules import MAX_ORG_SECRETS, MAX_REPO_SECRETS

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reconciler.errors import Problem, SourceError
-from reconciler.manifest.located_yaml import (
+from reconciler.manifest.located import (
     LocList,
     LocMap,
     PathItem,

@@ -23,7 +23,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from reconciler.errors import Problem
-from reconciler.manifest.located_yaml import LocMap, PathItem, format_path, key_location, locate
+from reconciler.manifest.located import LocMap, PathItem, format_path, key_location, locate
 from reconciler.manifest.redact import describe, looks_like_credential, showable
 from reconciler.model import App, Location
 

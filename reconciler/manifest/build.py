@@ -1,4 +1,4 @@
-"""YAML that remembers where it came from.
+"""YAML nodes to located values: YAML that remembers where it came from.
 
 `load_yaml` turns one YAML document into plain dicts, lists and scalars (so jsonschema
 can validate it as JSON) whose containers remember the file:line:col of their keys and
@@ -11,138 +11,27 @@ Keys that do not look like names are never quoted back (see `redact`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.errors import Problem
-from reconciler.manifest.redact import describe, path_part
-from reconciler.model import Location
-
-MAP_TAG = "tag:yaml.org,2002:map"
-SEQ_TAG = "tag:yaml.org,2002:seq"
-MERGE_TAG = "tag:yaml.org,2002:merge"
-# Aliases are expanded into copies; this bounds "billion laughs" documents.
-MAX_NODES = 250_000
-# Deepest nesting read, as written or once aliases are expanded. A manifest needs 8
-# (orgs.ORG.APP.secrets.NAME.value.env); PyYAML's composer and jsonschema recurse per level.
-MAX_DEPTH = 64
-
-PathItem = str | int
-
-
-class LocMap(dict[str, Any]):
-    """A mapping that knows where it, each key and each value were written."""
-
-    __slots__ = ("key_locs", "loc", "value_locs")
-
-    def __init__(self, loc: Location) -> None:
-        super().__init__()
-        self.loc = loc
-        self.key_locs: dict[str, Location] = {}
-        self.value_locs: dict[str, Location] = {}
-
-
-class LocList(list[Any]):
-    """A sequence that knows where it and each item were written."""
-
-    __slots__ = ("item_locs", "loc")
-
-    def __init__(self, loc: Location) -> None:
-        super().__init__()
-        self.loc = loc
-        self.item_locs: list[Location] = []
-
-
-def format_path(path: Sequence[PathItem]) -> str:
-    """`orgs.octo-org.dependabot.secrets.NPM_TOKEN.repositories[2]`."""
-    out = ""
-    for part in path:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            shown = path_part(part)
-            out += f".{shown}" if out else shown
-    return out
-
-
-def locate(root: object, path: Sequence[PathItem]) -> Location | None:
-    """Where the thing at `path` was written.
-
-    A container is located at its key (that is what a reader looks for: `NPM_TOKEN:`),
-    a scalar at its value.
-    """
-    node: object = root
-    found: Location | None = root.loc if isinstance(root, LocMap | LocList) else None
-    for i, part in enumerate(path):
-        last = i == len(path) - 1
-        if isinstance(node, LocMap) and isinstance(part, str) and part in node:
-            child = node[part]
-            scalar = not isinstance(child, LocMap | LocList)
-            found = node.value_locs[part] if last and scalar else node.key_locs[part]
-            node = child
-        elif isinstance(node, LocList) and isinstance(part, int) and 0 <= part < len(node):
-            found = node.item_locs[part]
-            node = node[part]
-        else:
-            break
-    return found
-
-
-def key_location(mapping: LocMap, key: str) -> Location:
-    return mapping.key_locs.get(key, mapping.loc)
-
-
-def value_location(mapping: LocMap, key: str) -> Location:
-    return mapping.value_locs.get(key, mapping.loc)
-
-
-class _TooDeep(yaml.YAMLError):
-    def __init__(self, mark: yaml.Mark) -> None:
-        super().__init__("too deep")
-        self.mark = mark
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe YAML, composed to nodes only: `_Builder` turns nodes into located values.
-
-    PyYAML's composer recurses once per nesting level, so 10,000 `[` would end in
-    RecursionError; composing stops at MAX_DEPTH with a located error instead.
-    """
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.depth = 0
-
-    def compose_node(self, parent: Node | None, index: object) -> Node | None:
-        if self.depth >= MAX_DEPTH:
-            raise _TooDeep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
-        self.depth += 1
-        try:
-            return super().compose_node(parent, index)  # type: ignore[arg-type]
-        finally:
-            self.depth -= 1
-
-
-def _short_tag(tag: str) -> str:
-    return tag.replace("tag:yaml.org,2002:", "!!")
-
-
-def _loc(file: str, node: Node) -> Location:
-    mark = node.start_mark
-    return Location(file, mark.line + 1, mark.column + 1)
-
-
-def _too_deep(file: str, mark: yaml.Mark) -> Problem:
-    return Problem(
-        Location(file, mark.line + 1, mark.column + 1),
-        "",
-        f"YAML nested deeper than {MAX_DEPTH} levels",
-        hint="a manifest needs at most 8 levels; this is not a manifest's structure",
-    )
+from reconciler.manifest.located import LocList, LocMap, PathItem, format_path
+from reconciler.manifest.parse import (
+    MAP_TAG,
+    MAX_DEPTH,
+    MAX_NODES,
+    MERGE_TAG,
+    SEQ_TAG,
+    NodeLoader,
+    node_location,
+    parse_yaml,
+    second_document_problem,
+    short_tag,
+    too_deep_problem,
+)
+from reconciler.manifest.redact import describe
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +46,7 @@ _Entries = dict[str, _Entry]
 class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
-        self.constructor = _Loader("")  # constructs scalars; holds no document
+        self.constructor = NodeLoader("")  # constructs scalars; holds no document
         self.problems: list[Problem] = []
         self.active: set[int] = set()
         self.flattening: set[int] = set()
@@ -169,7 +58,9 @@ class _Builder:
     def problem(
         self, node: Node, path: list[PathItem], message: str, hint: str | None = None
     ) -> None:
-        self.problems.append(Problem(_loc(self.file, node), format_path(path), message, hint))
+        self.problems.append(
+            Problem(node_location(self.file, node), format_path(path), message, hint)
+        )
 
     def build(self, node: Node, path: list[PathItem]) -> Any:
         self.count += 1
@@ -184,7 +75,7 @@ class _Builder:
             # Aliases can nest a document deeper than it is written (`&b [*a]`, `&c [*b]`).
             if not self.too_deep:
                 self.too_deep = True
-                self.problems.append(_too_deep(self.file, node.start_mark))
+                self.problems.append(too_deep_problem(self.file, node.start_mark))
             return None
         if id(node) in self.active:
             self.problem(node, path, "recursive YAML alias: an alias refers to its own parent")
@@ -201,13 +92,13 @@ class _Builder:
 
     def mapping(self, node: MappingNode, path: list[PathItem]) -> LocMap | None:
         if node.tag != MAP_TAG:
-            self.problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}")
+            self.problem(node, path, f"unsupported YAML tag {short_tag(node.tag)}")
             return None
-        out = LocMap(_loc(self.file, node))
+        out = LocMap(node_location(self.file, node))
         for key, entry in self.flatten(node, path, 0).items():
             out[key] = self.build(entry.value, [*path, key])
-            out.key_locs[key] = _loc(self.file, entry.key)
-            out.value_locs[key] = _loc(self.file, entry.value)
+            out.key_locs[key] = node_location(self.file, entry.key)
+            out.value_locs[key] = node_location(self.file, entry.value)
         return out
 
     def flatten(self, node: MappingNode, path: list[PathItem], depth: int) -> _Entries:
@@ -246,7 +137,8 @@ class _Builder:
                     self.problem(
                         key_node,
                         path,
-                        f"a second YAML merge key (<<) (first at {_loc(self.file, merge_key)})",
+                        "a second YAML merge key (<<) "
+                        f"(first at {node_location(self.file, merge_key)})",
                         hint="merge several mappings with one key: <<: [*a, *b]",
                     )
                     continue
@@ -261,7 +153,7 @@ class _Builder:
                 # "ON", not YAML 1.1's True, and `123:` is "123".
                 key = str(key_node.value)
                 if key in explicit:
-                    where = _loc(self.file, explicit[key].key)
+                    where = node_location(self.file, explicit[key].key)
                     self.problem(
                         key_node,
                         [*path, key],
@@ -283,7 +175,8 @@ class _Builder:
                         merge_key,
                         [*path, key],
                         f"merged mappings disagree on {describe(key, 'a key')}: "
-                        f"{_loc(self.file, first.key)} and {_loc(self.file, entry.key)}",
+                        f"{node_location(self.file, first.key)} and "
+                        f"{node_location(self.file, entry.key)}",
                         hint="YAML implementations differ on which wins; set the key here",
                     )
         return {**merged, **explicit}
@@ -305,12 +198,12 @@ class _Builder:
 
     def sequence(self, node: SequenceNode, path: list[PathItem]) -> LocList | None:
         if node.tag != SEQ_TAG:
-            self.problem(node, path, f"unsupported YAML tag {_short_tag(node.tag)}")
+            self.problem(node, path, f"unsupported YAML tag {short_tag(node.tag)}")
             return None
-        out = LocList(_loc(self.file, node))
+        out = LocList(node_location(self.file, node))
         for i, item in enumerate(node.value):
             out.append(self.build(item, [*path, i]))
-            out.item_locs.append(_loc(self.file, item))
+            out.item_locs.append(node_location(self.file, item))
         return out
 
     def scalar(self, node: Node, path: list[PathItem]) -> Any:
@@ -320,51 +213,8 @@ class _Builder:
             # An explicit tag that does not fit (`!!int abc`, `!!bool maybe`) or an unknown
             # one: PyYAML's constructors raise whatever int(), dict lookups, ... raise, so
             # anything here means "bad value". The message names the tag, never the text.
-            self.problem(node, path, f"cannot read this YAML value as {_short_tag(node.tag)}")
+            self.problem(node, path, f"cannot read this YAML value as {short_tag(node.tag)}")
             return None
-
-
-def yaml_error_problem(file: str, error: yaml.YAMLError) -> Problem:
-    mark = getattr(error, "problem_mark", None)
-    context_mark = getattr(error, "context_mark", None)
-    mark = mark or context_mark
-    where = Location(file, mark.line + 1, mark.column + 1) if mark else Location(file, 1, 1)
-    text = str(getattr(error, "problem", None) or type(error).__name__)
-    context = getattr(error, "context", None)
-    if context and context_mark and context_mark is not mark:
-        # e.g. "while parsing a flow mapping": say where that started, often the real culprit
-        text += f" ({context} at {context_mark.line + 1}:{context_mark.column + 1})"
-    elif context:
-        text += f" ({context})"
-    return Problem(where, "", f"YAML syntax error: {text}")
-
-
-def parse_yaml(file: str, text: str) -> tuple[list[Node], list[Problem]]:
-    """Every document in `text` composed to nodes, or the syntax problem that stopped it.
-
-    An empty stream has no documents. Nesting is bounded by MAX_DEPTH.
-    """
-    try:
-        loader = _Loader(text)
-    except yaml.reader.ReaderError as e:
-        # Raised for control characters before any parsing; it has a position, not a mark.
-        line = text.count("\n", 0, e.position) + 1
-        col = e.position - (text.rfind("\n", 0, e.position) + 1) + 1
-        where = Location(file, line, col)
-        return [], [Problem(where, "", f"YAML syntax error: {e.reason} (#x{e.character:04x})")]
-    nodes: list[Node] = []
-    try:
-        while loader.check_node():
-            node = loader.get_node()
-            if node is not None:
-                nodes.append(node)
-        return nodes, []
-    except _TooDeep as e:
-        return [], [_too_deep(file, e.mark)]
-    except yaml.YAMLError as e:
-        return [], [yaml_error_problem(file, e)]
-    finally:
-        loader.dispose()
 
 
 def build_yaml(file: str, node: Node) -> tuple[Any, list[Problem]]:
@@ -384,22 +234,3 @@ def load_yaml(file: str, text: str) -> tuple[Any, list[Problem]]:
     if len(nodes) > 1:
         return None, [second_document_problem(file, nodes[1])]
     return build_yaml(file, nodes[0])
-
-
-def second_document_problem(file: str, node: Node) -> Problem:
-    return Problem(
-        _loc(file, node),
-        "",
-        "a manifest is a single YAML document, but another one starts here",
-        hint="split the documents into separate files",
-    )
-
-
-def decode(file: str, data: bytes) -> tuple[str | None, list[Problem]]:
-    """UTF-8 text of a manifest, or a problem located at the first bad byte."""
-    try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        return None, [Problem(Location(file, line, col), "", "file is not UTF-8 text")]
