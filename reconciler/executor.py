@@ -18,6 +18,7 @@ from typing import Any
 
 from reconciler.errors import ManifestError, RateLimitError, ReconcilerError, SourceError
 from reconciler.github.client import GitHubClient
+from reconciler.github.secrets import Secrets
 from reconciler.github.transport import read_pool
 from reconciler.model import (
     App,
@@ -96,13 +97,14 @@ def apply_plan(
         {(c.scope, c.app) for c in plan.changes if c.value is not None} - public_keys.keys(),
         key=lambda k: (k[0].key, k[1].value),
     )
-    with read_pool(client, options.concurrency) as pool:
-        fetched = list(pool.map(lambda k: client.public_key(k[0], k[1]), missing))
+    with read_pool(client.transport, options.concurrency) as pool:
+        fetched = list(pool.map(lambda k: client.secrets.public_key(k[0], k[1]), missing))
     public_keys.update(zip(missing, fetched, strict=True))
     stale = stale_sealed_values(desired_secrets, public_keys)
     if stale:
         raise ManifestError(stale)
 
+    counters = client.transport.counters
     results: list[Result] = []
     failed_groups: set[tuple[Scope, App]] = set()
     rate_limited = False
@@ -125,16 +127,16 @@ def apply_plan(
             result = Result(change, Outcome.SKIPPED, "interrupted before this write")
         else:
             first_write = False
-            before = client.counters.writes
+            before = counters.writes
             try:
-                _execute(change, desired, values, public_keys, live, client)
-                result = Result(change, Outcome.DONE, requests=client.counters.writes - before)
+                _execute(change, desired, values, public_keys, live, client.secrets)
+                result = Result(change, Outcome.DONE, requests=counters.writes - before)
             except ReconcilerError as e:
                 failed_groups.add(group)
                 if isinstance(e, RateLimitError):
                     rate_limited = True
                 result = Result(
-                    change, Outcome.FAILED, e.message, requests=client.counters.writes - before
+                    change, Outcome.FAILED, e.message, requests=counters.writes - before
                 )
         results.append(result)
         on_result(result)
@@ -155,15 +157,15 @@ def _execute(
     values: Mapping[tuple[Scope, App, str], SecretValue],
     keys: Mapping[tuple[Scope, App], PublicKey],
     live: LiveState,
-    client: GitHubClient,
+    secrets: Secrets,
 ) -> None:
     ident = (change.scope, change.app, change.name)
     if change.action is Action.DELETE:
-        client.delete_secret(change.scope, change.app, change.name)
+        secrets.delete(change.scope, change.app, change.name)
         return
     secret = desired[ident]
     if change.action is Action.SELECTION:
-        _change_selection(change, secret, live, client)
+        _change_selection(change, secret, live, secrets)
         return
     body: dict[str, Any] = {}
     if change.value is not None:
@@ -178,11 +180,11 @@ def _execute(
         if secret.visibility is Visibility.SELECTED:
             # A PUT replaces the selection, so it always carries the full list.
             body["selected_repository_ids"] = _repo_ids(secret, live)
-    client.put_secret(change.scope, change.app, change.name, body)
+    secrets.put(change.scope, change.app, change.name, body)
 
 
 def _change_selection(
-    change: Change, secret: DesiredSecret, live: LiveState, client: GitHubClient
+    change: Change, secret: DesiredSecret, live: LiveState, secrets: Secrets
 ) -> None:
     """One request either way: a single add/remove touches only that repository; more
     than one difference is a single set call with the full list."""
@@ -190,11 +192,13 @@ def _change_selection(
         (name,) = change.repos_added or change.repos_removed
         repo_id = live.repo_ids[f"{change.scope.org}/{name}".lower()]
         if change.repos_added:
-            client.add_selected_repository(change.scope, change.app, change.name, repo_id)
+            secrets.add_selected_repository(change.scope, change.app, change.name, repo_id)
         else:
-            client.remove_selected_repository(change.scope, change.app, change.name, repo_id)
+            secrets.remove_selected_repository(change.scope, change.app, change.name, repo_id)
         return
-    client.set_selected_repositories(change.scope, change.app, change.name, _repo_ids(secret, live))
+    secrets.set_selected_repositories(
+        change.scope, change.app, change.name, _repo_ids(secret, live)
+    )
 
 
 def _repo_ids(secret: DesiredSecret, live: LiveState) -> list[int]:

@@ -14,7 +14,9 @@ from types import MappingProxyType
 from typing import TypeVar
 
 from reconciler.errors import Problem, UnknownRepositoriesError
-from reconciler.github.client import GitHubClient, RepoItem, SecretItem
+from reconciler.github.client import GitHubClient
+from reconciler.github.repositories import RepoItem
+from reconciler.github.secrets import SecretItem
 from reconciler.github.transport import read_pool
 from reconciler.model import (
     App,
@@ -92,7 +94,7 @@ def resolve_repositories(
     listed = [o for o in owners if len(wanted[o]) > _DIRECT_LOOKUP_MAX]
     rest_pages: list[tuple[str, int]] = []
     for owner, (items, last) in zip(
-        listed, _map(pool, lambda o: client.org_repository_page(o, 1), listed), strict=True
+        listed, _map(pool, lambda o: client.repos.org_page(o, 1), listed), strict=True
     ):
         record(owner, items)
         missing = sum(1 for n in wanted[owner] if f"{owner}/{n}" not in ids)
@@ -101,7 +103,7 @@ def resolve_repositories(
             rest_pages += [(owner, page) for page in range(2, last + 1)]
     for (owner, _), (items, _) in zip(
         rest_pages,
-        _map(pool, lambda job: client.org_repository_page(job[0], job[1]), rest_pages),
+        _map(pool, lambda job: client.repos.org_page(job[0], job[1]), rest_pages),
         strict=True,
     ):
         record(owner, items)
@@ -111,7 +113,7 @@ def resolve_repositories(
         for name in wanted[owner]
         if f"{owner}/{name}" not in ids
     )
-    for full_name, repo in zip(lookups, _map(pool, client.get_repository, lookups), strict=True):
+    for full_name, repo in zip(lookups, _map(pool, client.repos.get, lookups), strict=True):
         if repo is not None:
             ids[full_name] = repo.id
 
@@ -155,17 +157,19 @@ def read_live(
         {(s.scope, s.app) for s in desired.secrets() if isinstance(s.source, SealedSource)},
         key=lambda k: (k[0].key, k[1].value),
     )
-    with read_pool(client, concurrency) as pool:
+    with read_pool(client.transport, concurrency) as pool:
         repo_ids = resolve_repositories(client, _repo_refs(desired), pool)
-        listed = _map(pool, lambda k: client.list_secrets(k[0], k[1]), groups)
+        listed = _map(pool, lambda k: client.secrets.list(k[0], k[1]), groups)
         selection_jobs = [
             (scope, app, item.name.upper())
             for (scope, app), items in zip(groups, listed, strict=True)
             for item in items
             if item.visibility is Visibility.SELECTED and item.name.upper() in managed[(scope, app)]
         ]
-        selections = _map(pool, lambda job: client.list_selected_repositories(*job), selection_jobs)
-        keys = _map(pool, lambda k: client.public_key(k[0], k[1]), sealed_scopes)
+        selections = _map(
+            pool, lambda job: client.secrets.selected_repositories(*job), selection_jobs
+        )
+        keys = _map(pool, lambda k: client.secrets.public_key(k[0], k[1]), sealed_scopes)
 
     selected_by_key: dict[tuple[Scope, App, str], frozenset[str]] = {}
     for (scope, app, name), repos in zip(selection_jobs, selections, strict=True):

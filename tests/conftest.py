@@ -1,10 +1,10 @@
 """Shared fixtures: a running sandbox whose every exchange is checked against GitHub's spec.
 
 `sandbox` yields a started `Sandbox` recording raw exchanges. At teardown each one is
-validated by `tests/openapi_check.py` (openapi-core against GitHub's OpenAPI file), and
-the test errors if any does not conform or the sandbox hit an internal error. Use
-`make_sandbox(**config)` for a non-default configuration; it is checked the same way.
-If the spec is not beside the repository, conformance is skipped with a warning.
+validated by `tests/openapi_check.py` (openapi-core against GitHub's OpenAPI description,
+vendored in `tests/openapi/`), and the test errors if any does not conform or the sandbox
+hit an internal error. Use `make_sandbox(**config)` for a non-default configuration; it is
+checked the same way.
 """
 
 from __future__ import annotations
@@ -23,8 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from openapi_check import sandbox_problems
 from sandbox_client import Api
 
-from reconciler.sandbox import Sandbox, SandboxConfig
-from reconciler.sandbox.clock import Clock
+from reconciler.sandbox import Clock, Sandbox, SandboxConfig
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ Requests sent with `X-GitHub-Api-Version: 2026-03-10` are checked against the sa
 with its `x-github-breaking-changes` for that version applied (e.g. the Dependabot org
 PUT no longer takes string repository ids, `GET /rate_limit` drops `rate`).
 
-The spec lives beside the repository: `<repo>/../shared/github-openapi`.
+The description is vendored in `tests/openapi/` (provenance in its README.md); a missing
+file is an error, never a skipped check.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import warnings
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,17 +41,13 @@ from openapi_schema_validator import OAS30Validator
 
 from reconciler.sandbox import Exchange, Sandbox
 
-SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "github-openapi"
-SPEC_FILE = SPEC_DIR / "api.github.com.secrets.json"
+SPEC_DIR = Path(__file__).resolve().parent / "openapi"
+SPEC_FILE = SPEC_DIR / "api.github.com.secrets-variables.json"
 SPEC_SERVER = "https://api.github.com"
 BASE_VERSION = "2022-11-28"
 PATCHED_VERSION = "2026-03-10"
 GHES_PREFIX = "/api/v3"
-_METHODS = ("get", "put", "post", "delete", "patch")
-
-
-def spec_available() -> bool:
-    return SPEC_FILE.is_file()
+_SLASHED_PARAMETER = re.compile(r"(/repos/[^/]+/[^/]+/(?:contents|git/ref)/)(.+)")
 
 
 @functools.cache
@@ -59,20 +56,34 @@ def _raw_spec() -> dict[str, Any]:
     return data
 
 
-def _pointer(doc: Any, pointer: str) -> tuple[Any, str]:
+def _pointer(doc: Any, pointer: str) -> tuple[Any, str | int]:
+    """The parent of what `pointer` (RFC 6901) names, and its key (an index in a list)."""
     parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.lstrip("/").split("/")]
     for part in parts[:-1]:
         doc = doc[int(part)] if isinstance(doc, list) else doc[part]
-    return doc, parts[-1]
+    last = parts[-1]
+    if isinstance(doc, list):
+        return doc, len(doc) if last == "-" else int(last)
+    return doc, last
 
 
-def _json_patch(target: dict[str, Any], ops: Sequence[dict[str, Any]]) -> None:
+def _json_patch(target: Any, ops: Sequence[dict[str, Any]]) -> None:
+    # RFC 6902, the three operations GitHub's patches use. A pointer that does not resolve
+    # raises: a patch that silently misses would check against the wrong description.
     for op in ops:
         parent, key = _pointer(target, op["path"])
-        if op["op"] in ("replace", "add"):
+        if op["op"] == "add" and isinstance(parent, list):
+            parent.insert(int(key), copy.deepcopy(op["value"]))
+        elif op["op"] == "add":
+            parent[key] = copy.deepcopy(op["value"])
+        elif op["op"] == "replace":
+            if isinstance(parent, dict) and key not in parent:
+                raise KeyError(f"nothing to replace at {op['path']}")
             parent[key] = copy.deepcopy(op["value"])
         elif op["op"] == "remove":
-            parent.pop(key, None)
+            del parent[key]
+        else:
+            raise ValueError(f"unsupported JSON patch operation {op['op']!r}")
 
 
 def _merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> None:
@@ -86,21 +97,88 @@ def _merge_patch(target: dict[str, Any], patch: dict[str, Any]) -> None:
             target[key] = copy.deepcopy(value)
 
 
+def _apply_breaking_changes(node: Any, version: str) -> None:
+    """Apply, anywhere in `node`, the `x-github-breaking-changes` for `version`.
+
+    GitHub attaches them to operations, schemas and examples alike, and writes a patch
+    either as an RFC 6902 list (whose pointers may reach into an example's `value`) or as
+    an RFC 7386 merge object (e.g. the contents GET); both forms are handled.
+    """
+    if isinstance(node, list):
+        for item in node:
+            _apply_breaking_changes(item, version)
+        return
+    if not isinstance(node, dict):
+        return
+    for value in node.values():
+        _apply_breaking_changes(value, version)
+    for change in node.get("x-github-breaking-changes", []):
+        if change["version"] != version:
+            continue
+        patch = change["patch"]
+        if isinstance(patch, list):
+            _json_patch(node, patch)
+        else:
+            _merge_patch(node, patch)
+
+
+def _read_as_github_means(spec: dict[str, Any]) -> None:
+    """Two constructs of GitHub's description that no validator can read as written.
+
+    - The contents GET discriminates its `oneOf` on `type` and maps the value `array` to the
+      directory listing, which is an array and so has no property to discriminate on: a
+      validator that follows the discriminator refuses every directory listing. It becomes
+      `oneOf: [<the array schema>, <the object branches, discriminated as written>]`.
+    - The contents PUT's 409 is `oneOf: [basic-error, repository-rule-violation-error]`, two
+      objects with no required property, so every error body GitHub sends (`message`,
+      `documentation_url`, `status`) matches both and `oneOf` refuses it. Where every branch
+      of a plain `oneOf` is such an object, it is read as `anyOf`: the body must still match
+      one of them (an object whose properties have the declared types).
+    """
+    schemas = spec["components"]["schemas"]
+
+    def resolve(branch: dict[str, Any]) -> dict[str, Any]:
+        ref = branch.get("$ref", "")
+        name = ref.removeprefix("#/components/schemas/")
+        schema: dict[str, Any] = schemas[name] if ref != name else branch
+        return schema
+
+    def overlapping(branches: list[dict[str, Any]]) -> bool:
+        return all(
+            resolve(b).get("type") == "object" and not resolve(b).get("required") for b in branches
+        )
+
+    def visit(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                visit(item)
+            return
+        if not isinstance(node, dict):
+            return
+        for value in node.values():
+            visit(value)
+        mapping = node.get("discriminator", {}).get("mapping", {})
+        if "oneOf" in node and "array" in mapping:
+            array_ref = mapping["array"]
+            objects = [branch for branch in node["oneOf"] if branch.get("$ref") != array_ref]
+            rest = {k: v for k, v in mapping.items() if k != "array"}
+            node["oneOf"] = [
+                {"$ref": array_ref},
+                {"oneOf": objects, "discriminator": {**node["discriminator"], "mapping": rest}},
+            ]
+            del node["discriminator"]
+        elif "oneOf" in node and "discriminator" not in node and overlapping(node["oneOf"]):
+            node["anyOf"] = node.pop("oneOf")
+
+    visit(spec["paths"])
+
+
 def versioned_spec(version: str) -> dict[str, Any]:
     """The description as it reads under `version` (breaking changes applied)."""
     spec = copy.deepcopy(_raw_spec())
-    if version == BASE_VERSION:
-        return spec
-    for item in spec["paths"].values():
-        for method in _METHODS:
-            op = item.get(method)
-            for change in (op or {}).get("x-github-breaking-changes", []):
-                if change["version"] == version:
-                    _json_patch(op, change["patch"])
-    for schema in spec["components"]["schemas"].values():
-        for change in schema.get("x-github-breaking-changes", []):
-            if change["version"] == version and isinstance(change["patch"], dict):
-                _merge_patch(schema, change["patch"])
+    if version != BASE_VERSION:
+        _apply_breaking_changes(spec, version)
+    _read_as_github_means(spec)
     return spec
 
 
@@ -124,6 +202,12 @@ def _request(ex: Exchange) -> MockRequest:
     path = split.path
     if path == GHES_PREFIX or path.startswith(GHES_PREFIX + "/"):
         path = path[len(GHES_PREFIX) :] or "/"
+    # The last parameter of the contents and git ref endpoints spans slashes (`{path}` as in
+    # `ledger/values.json`, `{ref}` as in `heads/main`); openapi-core's templates match one
+    # segment, so its slashes are escaped for the match.
+    spanning = _SLASHED_PARAMETER.match(path)
+    if spanning:
+        path = spanning[1] + spanning[2].replace("/", "%2F")
     content_type = _header(ex.request_headers, "Content-Type") or "application/json"
     return MockRequest(
         SPEC_SERVER,
@@ -211,19 +295,8 @@ def check_exchanges(exchanges: Iterable[Exchange]) -> list[str]:
     return [problem for ex in exchanges for problem in check_exchange(ex)]
 
 
-class ConformanceSkipped(UserWarning):
-    """GitHub's OpenAPI file is missing, so exchanges were not checked."""
-
-
 def sandbox_problems(sb: Sandbox) -> list[str]:
     """A stopped sandbox's verdict: its internal errors and its non-conforming exchanges."""
     problems = [f"sandbox internal error:\n{tb}" for tb in sb.errors]
-    if spec_available():
-        problems.extend(check_exchanges(sb.exchanges))
-    else:
-        warnings.warn(
-            f"OpenAPI conformance not checked: {SPEC_FILE} is missing",
-            ConformanceSkipped,
-            stacklevel=1,
-        )
+    problems.extend(check_exchanges(sb.exchanges))
     return problems

@@ -341,16 +341,16 @@ def test_installation_token_is_refreshed_before_it_expires(timed: Timed) -> None
     client = _app_client(timed, pem)
     try:
         for _ in range(3):
-            assert client.list_secrets(scope, App.ACTIONS) == []
+            assert client.secrets.list(scope, App.ACTIONS) == []
         assert mints(sb) == {iid: 1}
         timed.now += 3600 - 301  # 301 s left: more than the 5-minute margin, keep it
-        client.list_secrets(scope, App.ACTIONS)
+        client.secrets.list(scope, App.ACTIONS)
         assert mints(sb) == {iid: 1}
         timed.now += 2  # 299 s left: refreshed while the old token is still valid
-        client.list_secrets(scope, App.ACTIONS)
+        client.secrets.list(scope, App.ACTIONS)
         assert mints(sb) == {iid: 2}
         timed.now += 3000  # the first token has long expired; the new one is in use
-        client.list_secrets(scope, App.ACTIONS)
+        client.secrets.list(scope, App.ACTIONS)
         assert mints(sb) == {iid: 2}
         assert all(r.status in (200, 201) for r in sb.requests), sb.requests
     finally:
@@ -369,17 +369,17 @@ def test_short_lived_tokens_are_refreshed_once_a_quarter_of_their_life_is_left(
     client = _app_client(timed, pem)
     try:
         for _ in range(3):  # not one mint per request although the TTL is under the margin
-            client.list_secrets(scope, App.DEPENDABOT)
+            client.secrets.list(scope, App.DEPENDABOT)
         assert mints(sb) == {iid: 1}
         timed.now += 89  # 31 s of 120 left
-        client.list_secrets(scope, App.DEPENDABOT)
+        client.secrets.list(scope, App.DEPENDABOT)
         assert mints(sb) == {iid: 1}
         timed.now += 2  # 29 s left: under a quarter
-        client.list_secrets(scope, App.DEPENDABOT)
+        client.secrets.list(scope, App.DEPENDABOT)
         assert mints(sb) == {iid: 2}
         for _ in range(5):  # a long run: each step outlives the previous token
             timed.now += 100
-            client.list_secrets(scope, App.DEPENDABOT)
+            client.secrets.list(scope, App.DEPENDABOT)
         assert mints(sb)[iid] == 7
         assert all(r.status in (200, 201) for r in sb.requests), sb.requests
     finally:
@@ -431,6 +431,7 @@ def _cli(args: list[str], env: dict[str, str]) -> Run:
     return Run(proc.returncode, proc.stdout, proc.stderr)
 
 
+@pytest.mark.slow
 def test_private_key_and_tokens_never_appear_in_any_output(
     two_orgs: tuple[Sandbox, bytes], tmp_path: Path
 ) -> None:

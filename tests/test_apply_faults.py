@@ -2,26 +2,25 @@
 second run converges. Also: bad value sources write nothing, and a stop (Ctrl-C) mid-run
 skips the remaining writes and reports them.
 
-Retry back-off and rate-limit waits go through the client's injectable `sleep`, which these
-tests replace with a recorder (the `waits` fixture): the waits are asserted, never slept.
+Retry back-off and rate-limit waits go through the Env's `sleep`, which these tests replace
+with a recorder (the `quick` Env records into `waits`): the waits are asserted, never slept.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import re
 import signal
 import subprocess
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from reconciler.commands import common as commands
 from reconciler.diff import diff
+from reconciler.env import Env
 from reconciler.executor import ApplyOptions, apply_plan
 from reconciler.github.client import GitHubClient
 from reconciler.github.transport import ClientConfig
@@ -29,7 +28,7 @@ from reconciler.live import read_live
 from reconciler.manifest.load import load_manifests
 from reconciler.plan import Outcome, Result, ValuePolicy
 from reconciler.sandbox import Fault, Sandbox
-from tests.e2e import Run, run, write_manifest
+from tests.e2e import Run, cli_env, run, write_manifest
 
 ORG = "octo-org"
 MANIFEST = """
@@ -82,16 +81,15 @@ RESULT_LINE = re.compile(r"^\s*(ok|FAILED|skipped)  ", re.MULTILINE)
 
 
 @pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+def waits() -> list[float]:
     """Every back-off and rate-limit wait the CLI's client asks for, instead of sleeping."""
-    asked: list[float] = []
+    return []
 
-    class RecordingClient(GitHubClient):
-        def __init__(self, config: ClientConfig, **kw: Any) -> None:
-            super().__init__(config, **{**kw, "sleep": asked.append, "rng": random.Random(0)})
 
-    monkeypatch.setattr(commands, "GitHubClient", RecordingClient)
-    return asked
+@pytest.fixture
+def quick(waits: list[float]) -> Env:
+    """The Env these tests run the CLI in: its `sleep` records into `waits`."""
+    return replace(cli_env(), sleep=waits.append)
 
 
 @pytest.fixture
@@ -115,8 +113,15 @@ def manifest(tmp_path: Path) -> Path:
     return write_manifest(tmp_path, MANIFEST)
 
 
-def _apply(capsys: pytest.CaptureFixture[str], sb: Sandbox, manifest: Path, *extra: str) -> Run:
-    return run(capsys, ["apply", str(manifest), "--write-delay", "0", *extra], ENV, sb=sb)
+def _apply(
+    capsys: pytest.CaptureFixture[str],
+    sb: Sandbox,
+    manifest: Path,
+    *extra: str,
+    base: Env | None = None,
+) -> Run:
+    argv = ["apply", str(manifest), "--write-delay", "0", *extra]
+    return run(capsys, argv, ENV, sb=sb, base=base)
 
 
 def _writes(sb: Sandbox) -> list[tuple[str, str, int]]:
@@ -160,16 +165,19 @@ def _assert_nothing_lost(sb: Sandbox, before: dict[tuple[str, str, str], bytes])
             assert after[key], f"{key} was emptied by a failed run"
 
 
-def _assert_converged(capsys: pytest.CaptureFixture[str], sb: Sandbox, manifest: Path) -> None:
+def _assert_converged(
+    capsys: pytest.CaptureFixture[str], sb: Sandbox, manifest: Path, base: Env | None = None
+) -> None:
     """A fault-free run finishes the job; then GitHub equals the manifest and a plan is empty."""
     sb.clear_faults()
-    again = _apply(capsys, sb, manifest)
+    again = _apply(capsys, sb, manifest, base=base)
     assert again.code == 0, again.err
     replan = run(
         capsys,
         ["plan", str(manifest), "--values", "skip-unknown", "--detailed-exitcode"],
         ENV,
         sb=sb,
+        base=base,
     )
     assert replan.code == 0, replan.out + replan.err
     assert "No changes." in replan.out
@@ -189,41 +197,42 @@ def test_transient_5xx_on_writes_are_retried(
     org: Sandbox,
     manifest: Path,
     waits: list[float],
+    quick: Env,
     status: int,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     org.add_fault(Fault(kind="status", status=status, method="PUT", count=3))
     org.add_fault(Fault(kind="status", status=status, method="DELETE", count=1))
-    result = _apply(capsys, org, manifest)
+    result = _apply(capsys, org, manifest, base=quick)
     assert result.code == 0, result.err
     statuses = [s for _, _, s in _writes(org)]
     assert statuses.count(status) == 4
     assert len(statuses) == FIRST_APPLY_WRITES + 4
     assert len(waits) == 4  # one back-off per retry
-    _assert_converged(capsys, org, manifest)
+    _assert_converged(capsys, org, manifest, quick)
 
 
 def test_secondary_rate_limit_on_writes_waits_as_told(
-    org: Sandbox, manifest: Path, waits: list[float], capsys: pytest.CaptureFixture[str]
+    org: Sandbox, manifest: Path, waits: list[float], quick: Env, capsys: pytest.CaptureFixture[str]
 ) -> None:
     org.add_fault(Fault(kind="secondary_rate_limit", retry_after=1, method="PUT", count=2))
-    result = _apply(capsys, org, manifest)
+    result = _apply(capsys, org, manifest, base=quick)
     assert result.code == 0, result.err
     assert waits == [1.0, 1.0]
     assert [s for _, _, s in _writes(org)].count(403) == 2
     assert "rate limited on PUT" in result.err
-    _assert_converged(capsys, org, manifest)
+    _assert_converged(capsys, org, manifest, quick)
 
 
 def test_dropped_connections_on_writes_are_retried(
-    org: Sandbox, manifest: Path, waits: list[float], capsys: pytest.CaptureFixture[str]
+    org: Sandbox, manifest: Path, quick: Env, capsys: pytest.CaptureFixture[str]
 ) -> None:
     org.add_fault(Fault(kind="drop", method="PUT", count=2))
     org.add_fault(Fault(kind="drop", method="DELETE", count=1))
-    result = _apply(capsys, org, manifest)
+    result = _apply(capsys, org, manifest, base=quick)
     assert result.code == 0, result.err
     assert [s for _, _, s in _writes(org)].count(0) == 3
-    _assert_converged(capsys, org, manifest)
+    _assert_converged(capsys, org, manifest, quick)
 
 
 # -- persistent faults: a clean failure, nothing lost, independent writes done -------------------
@@ -233,14 +242,14 @@ def test_dropped_connections_on_writes_are_retried(
 def test_a_failed_write_does_not_stop_independent_writes(
     org: Sandbox,
     manifest: Path,
-    waits: list[float],
+    quick: Env,
     kind: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     before = _snapshot(org)
     only_new = r"/dependabot/secrets/NEW$"
     org.add_fault(Fault(kind=kind, status=502, method="PUT", path_pattern=only_new))  # type: ignore[arg-type]
-    result = _apply(capsys, org, manifest, "--format", "json")
+    result = _apply(capsys, org, manifest, "--format", "json", base=quick)
     _assert_clean(result, org)
     assert result.code == 1
     outcomes = {(r["target"], r["app"], r["name"]): r for r in result.json()["results"]}
@@ -259,7 +268,7 @@ def test_a_failed_write_does_not_stop_independent_writes(
     assert org.secrets(f"{ORG}/web", "actions")["R2"].value == FILES["values/r2.txt"]
     assert "NEW" not in org.secrets(ORG, "dependabot")
     _assert_nothing_lost(org, before)
-    _assert_converged(capsys, org, manifest)
+    _assert_converged(capsys, org, manifest, quick)
 
 
 @pytest.mark.parametrize(
@@ -274,24 +283,24 @@ def test_a_failed_write_does_not_stop_independent_writes(
 def test_failed_reads_fail_cleanly_before_any_write(
     org: Sandbox,
     manifest: Path,
-    waits: list[float],
+    quick: Env,
     method: str,
     path: str,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     org.add_fault(Fault(kind="status", status=503, method=method, path_pattern=path))
     before = _snapshot(org)
-    result = _apply(capsys, org, manifest)
+    result = _apply(capsys, org, manifest, base=quick)
     _assert_clean(result, org)
     assert result.code == 1
     assert "-> 503 (request id" in result.err
     assert _writes(org) == []
     assert _snapshot(org) == before
-    _assert_converged(capsys, org, manifest)
+    _assert_converged(capsys, org, manifest, quick)
 
 
 def test_writes_refused_by_permissions_fail_each_with_their_request(
-    org: Sandbox, manifest: Path, waits: list[float], capsys: pytest.CaptureFixture[str]
+    org: Sandbox, manifest: Path, quick: Env, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A token that may read but not write: every write fails alone, and the run reports
     all of them; nothing is lost because the deletes after a failure are held back."""
@@ -308,6 +317,7 @@ def test_writes_refused_by_permissions_fail_each_with_their_request(
         ["apply", str(manifest), "--write-delay", "0"],
         {**ENV, "GITHUB_TOKEN": "t-read-only"},
         sb=org,
+        base=quick,
     )
     _assert_clean(result, org)
     assert result.code == 1
@@ -315,7 +325,7 @@ def test_writes_refused_by_permissions_fail_each_with_their_request(
     assert len(failed) == 7  # 3 creates + 4 updates; the 2 deletes are skipped
     assert all("permission denied" in line for line in failed)
     assert _snapshot(org) == before
-    _assert_converged(capsys, org, manifest)
+    _assert_converged(capsys, org, manifest, quick)
 
 
 @pytest.mark.parametrize(
@@ -331,7 +341,7 @@ def test_writes_refused_by_permissions_fail_each_with_their_request(
 def test_random_faults_everywhere_fail_cleanly_and_converge(
     org: Sandbox,
     manifest: Path,
-    waits: list[float],
+    quick: Env,
     kind: str,
     fraction: float,
     seed: int,
@@ -340,11 +350,11 @@ def test_random_faults_everywhere_fail_cleanly_and_converge(
     """Faults on a random fraction of every request, reads and writes alike."""
     org.add_fault(Fault(kind=kind, status=503, retry_after=1, fraction=fraction, seed=seed))  # type: ignore[arg-type]
     before = _snapshot(org)
-    result = _apply(capsys, org, manifest)
+    result = _apply(capsys, org, manifest, base=quick)
     _assert_clean(result, org)
     assert any(r.status in (0, 403, 503) for r in org.requests), "no fault fired"
     _assert_nothing_lost(org, before)
-    _assert_converged(capsys, org, manifest)
+    _assert_converged(capsys, org, manifest, quick)
 
 
 @pytest.mark.parametrize(
@@ -364,7 +374,7 @@ def test_random_faults_everywhere_fail_cleanly_and_converge(
 def test_a_rate_limit_stops_the_writes_after_it(
     org: Sandbox,
     manifest: Path,
-    waits: list[float],
+    quick: Env,
     fault: Fault,
     message: str,
     capsys: pytest.CaptureFixture[str],
@@ -373,7 +383,7 @@ def test_a_rate_limit_stops_the_writes_after_it(
     and the failure says "rate limited" (not "permission denied", though it is a 403)."""
     before = _snapshot(org)
     org.add_fault(fault)
-    result = _apply(capsys, org, manifest, "--format", "json")
+    result = _apply(capsys, org, manifest, "--format", "json", base=quick)
     _assert_clean(result, org)
     assert result.code == 1
     outcomes = [(r["name"], r["outcome"], r["detail"]) for r in result.json()["results"]]
@@ -394,7 +404,7 @@ def test_a_rate_limit_stops_the_writes_after_it(
     assert len(keep_puts) == (5 if fault.kind == "secondary_rate_limit" else 1)
     assert len(_writes(org)) == 4 + len(keep_puts)
     _assert_nothing_lost(org, before)
-    _assert_converged(capsys, org, manifest)
+    _assert_converged(capsys, org, manifest, quick)
 
 
 # -- value sources -----------------------------------------------------------------------------

@@ -154,43 +154,42 @@ def test_internal_errors_never_show_a_traceback(
 
 def test_sandbox_command_serves_and_dumps_on_sigterm(tmp_path: Path) -> None:
     dump = tmp_path / "state.json"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "reconciler",
-            "sandbox",
-            "--seed",
-            str(REPO_ROOT / "examples" / "sandbox" / "seed.json"),
-            "--dump",
-            str(dump),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert proc.stdout is not None
-        info: dict[str, str] = {}
-        while len(info) < 2:
-            line = proc.stdout.readline()
-            assert line, proc.stderr.read() if proc.stderr else ""
-            key, _, value = line.strip().partition("=")
-            if key in ("GITHUB_API_URL", "GITHUB_TOKEN"):
-                info[key] = value
-        resp = requests.get(
-            f"{info['GITHUB_API_URL']}/orgs/octo-org/dependabot/secrets",
-            headers={"Authorization": f"Bearer {info['GITHUB_TOKEN']}"},
-            timeout=10,
-        )
-        assert resp.status_code == 200
-        assert {s["name"] for s in resp.json()["secrets"]} == {"NPM_TOKEN", "OLD_NEXUS_PASSWORD"}
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=20) == 0
-    finally:
-        if proc.poll() is None:
-            proc.kill()
+    command = [
+        sys.executable,
+        "-m",
+        "reconciler",
+        "sandbox",
+        "--seed",
+        str(REPO_ROOT / "examples" / "sandbox" / "seed.json"),
+        "--dump",
+        str(dump),
+    ]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    pipe = subprocess.PIPE
+    # `with` closes the pipes and reaps the process, however the test ends.
+    with subprocess.Popen(command, stdout=pipe, stderr=pipe, text=True, env=env) as proc:
+        try:
+            assert proc.stdout is not None
+            info: dict[str, str] = {}
+            while len(info) < 2:
+                line = proc.stdout.readline()
+                assert line, proc.stderr.read() if proc.stderr else ""
+                key, _, value = line.strip().partition("=")
+                if key in ("GITHUB_API_URL", "GITHUB_TOKEN"):
+                    info[key] = value
+            resp = requests.get(
+                f"{info['GITHUB_API_URL']}/orgs/octo-org/dependabot/secrets",
+                headers={"Authorization": f"Bearer {info['GITHUB_TOKEN']}"},
+                timeout=10,
+            )
+            assert resp.status_code == 200
+            names = {s["name"] for s in resp.json()["secrets"]}
+            assert names == {"NPM_TOKEN", "OLD_NEXUS_PASSWORD"}
+            proc.send_signal(signal.SIGTERM)
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
     state = json.loads(dump.read_text())
     assert "octo-org" in state["orgs"]
 

@@ -368,6 +368,7 @@ def test_dockerfile_is_pinned_non_root_with_reconciler_entrypoint() -> None:
     assert user_line < entry_line
 
 
+@pytest.mark.slow
 def test_dockerfile_install_step_works_in_a_fresh_venv(tmp_path: Path) -> None:
     """Replay the image build: its COPY sources, ENV, and `pip install`, in a new venv."""
     steps = _dockerfile()

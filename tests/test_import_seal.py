@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import yaml
 from reconciler import cli
 from reconciler.commands.import_ import env_name_for
 from reconciler.sandbox import Sandbox
-from tests.e2e import Run, run, write_manifest
+from tests.e2e import Run, cli_env, output, run, write_manifest
 
 ORG = "octo-org"
 
@@ -150,11 +149,11 @@ def test_env_names_for_secret_names() -> None:
 def _seal(
     capsys: pytest.CaptureFixture[str], sb: Sandbox, stdin: bytes, *args: str
 ) -> tuple[int, str, str]:
-    out = io.StringIO()
     capsys.readouterr()
-    env = {"GITHUB_TOKEN": sb.token, "GITHUB_API_URL": sb.url}
-    code = cli.main(["seal", *args], env, out=out, stdin=io.TextIOWrapper(io.BytesIO(stdin)))
-    return code, out.getvalue(), capsys.readouterr().err
+    env = cli_env({"GITHUB_TOKEN": sb.token, "GITHUB_API_URL": sb.url}, stdin=stdin)
+    code = cli.main(["seal", *args], env)
+    out, err = output(env)
+    return code, out, err + capsys.readouterr().err
 
 
 def _paste(tmp_path: Path, block: str, *, scope: str) -> Path:

@@ -19,7 +19,8 @@ import requests
 
 from reconciler.errors import ApiError, LedgerError, RequestInfo
 from reconciler.github.client import GitHubClient
-from reconciler.github.transport import ClientConfig
+from reconciler.github.contents import Contents
+from reconciler.github.transport import ClientConfig, Transport
 from reconciler.ledger.format import Entry, entry_key, parse_ledger
 from reconciler.ledger.stores import GitHubLedgerStore
 from reconciler.model import App, Scope, ScopeKind
@@ -554,8 +555,8 @@ def test_after_a_key_rotation_one_apply_makes_plans_exact_again(
 # -- 9. concurrent ledger updates on GitHub ------------------------------------------------------
 
 
-class _InterposingClient(GitHubClient):
-    """A real client that lets `before_put` run just before each contents-API PUT:
+class _InterposingTransport(Transport):
+    """A real transport that lets `before_put` run just before each contents-API PUT:
     another apply committing the ledger between our read and our write."""
 
     before_put: Callable[[], None] = staticmethod(lambda: None)
@@ -585,8 +586,8 @@ def _their_ledger(n: int) -> bytes:
 
 
 def test_a_conflicting_ledger_write_is_re_read_and_merged(org: Sandbox) -> None:
-    client = _InterposingClient(ClientConfig(api_url=org.url, token=org.token, max_retries=0))
-    store = GitHubLedgerStore(client, LEDGER_REPO, LEDGER_PATH, LEDGER_BRANCH)
+    transport = _InterposingTransport(ClientConfig(api_url=org.url, token=org.token, max_retries=0))
+    store = GitHubLedgerStore(Contents(transport), LEDGER_REPO, LEDGER_PATH, LEDGER_BRANCH)
     mine = entry_key(Scope(ScopeKind.ORG, "octo-org"), App.ACTIONS, "MINE")
     org.put_file(LEDGER_REPO, LEDGER_PATH, _their_ledger(0), branch=LEDGER_BRANCH)
     assert len(store.load().entries) == 1
@@ -596,7 +597,7 @@ def test_a_conflicting_ledger_write_is_re_read_and_merged(org: Sandbox) -> None:
         for n in conflicts:  # once: the first PUT finds the file changed under it
             org.put_file(LEDGER_REPO, LEDGER_PATH, _their_ledger(n), branch=LEDGER_BRANCH)
 
-    client.before_put = another_apply
+    transport.before_put = another_apply
     org.clear_requests()
     saved = store.save({mine: Entry("2030-02-02T00:00:00Z", "hmac-sha256:ab", "env:MINE")}, "k1")
     statuses = [r.status for r in org.requests if r.method == "PUT"]
@@ -607,19 +608,19 @@ def test_a_conflicting_ledger_write_is_re_read_and_merged(org: Sandbox) -> None:
     assert on_branch.entries[their_key] == their_entry
     assert on_branch.entries[mine].fingerprint == "hmac-sha256:ab"
     assert on_branch.key_id == "k1"
-    client.close()
+    transport.close()
 
 
 def test_a_conflict_on_every_attempt_gives_up_with_a_clear_error(org: Sandbox) -> None:
-    client = _InterposingClient(ClientConfig(api_url=org.url, token=org.token, max_retries=0))
-    store = GitHubLedgerStore(client, LEDGER_REPO, LEDGER_PATH, LEDGER_BRANCH)
+    transport = _InterposingTransport(ClientConfig(api_url=org.url, token=org.token, max_retries=0))
+    store = GitHubLedgerStore(Contents(transport), LEDGER_REPO, LEDGER_PATH, LEDGER_BRANCH)
     org.put_file(LEDGER_REPO, LEDGER_PATH, _their_ledger(0), branch=LEDGER_BRANCH)
     counter = iter(range(1, 100))
 
     def another_apply_every_time() -> None:
         org.put_file(LEDGER_REPO, LEDGER_PATH, _their_ledger(next(counter)), branch=LEDGER_BRANCH)
 
-    client.before_put = another_apply_every_time
+    transport.before_put = another_apply_every_time
     mine = entry_key(Scope(ScopeKind.ORG, "octo-org"), App.ACTIONS, "MINE")
     with pytest.raises(LedgerError) as raised:
         store.save({mine: Entry("2030-02-02T00:00:00Z")}, None)
@@ -628,38 +629,38 @@ def test_a_conflict_on_every_attempt_gives_up_with_a_clear_error(org: Sandbox) -
     assert "re-run apply" in message
     assert [r.status for r in org.requests if r.method == "PUT"] == [409] * 4
     assert "MINE" not in github_ledger_text(org)
-    client.close()
+    transport.close()
 
 
 def test_the_first_ledger_write_racing_another_creation_is_merged(org: Sandbox) -> None:
     """No file yet: our PUT carries no sha, and GitHub answers 422 when one appeared."""
-    client = _InterposingClient(ClientConfig(api_url=org.url, token=org.token, max_retries=0))
-    store = GitHubLedgerStore(client, LEDGER_REPO, LEDGER_PATH, LEDGER_BRANCH)
+    transport = _InterposingTransport(ClientConfig(api_url=org.url, token=org.token, max_retries=0))
+    store = GitHubLedgerStore(Contents(transport), LEDGER_REPO, LEDGER_PATH, LEDGER_BRANCH)
     conflicts = iter([3])
 
     def another_apply() -> None:
         for n in conflicts:
             org.put_file(LEDGER_REPO, LEDGER_PATH, _their_ledger(n), branch=LEDGER_BRANCH)
 
-    client.before_put = another_apply
+    transport.before_put = another_apply
     mine = entry_key(Scope(ScopeKind.ORG, "octo-org"), App.ACTIONS, "MINE")
     org.clear_requests()
     store.save({mine: Entry("2030-02-02T00:00:00Z")}, None)
     assert [r.status for r in org.requests if r.method == "PUT"] == [422, 200]
     on_branch = parse_ledger(github_ledger_text(org), "branch")
     assert set(on_branch.entries) == {mine, _other_apply_entry(3)[0]}
-    client.close()
+    transport.close()
 
 
 def test_other_api_errors_are_not_retried_as_conflicts(org: Sandbox) -> None:
     client = GitHubClient(ClientConfig(api_url=org.url, token=org.token, max_retries=0))
-    store = GitHubLedgerStore(client, LEDGER_REPO, LEDGER_PATH, LEDGER_BRANCH)
+    store = GitHubLedgerStore(client.contents, LEDGER_REPO, LEDGER_PATH, LEDGER_BRANCH)
     store.load()
     org.add_token("read-only", {"contents": "read", "metadata": "read"})
     reader = GitHubClient(ClientConfig(api_url=org.url, token="read-only", max_retries=0))
     org.clear_requests()
     with pytest.raises(ApiError) as raised:
-        GitHubLedgerStore(reader, LEDGER_REPO, LEDGER_PATH, LEDGER_BRANCH).save({}, None)
+        GitHubLedgerStore(reader.contents, LEDGER_REPO, LEDGER_PATH, LEDGER_BRANCH).save({}, None)
     assert isinstance(raised.value.request, RequestInfo) and raised.value.request.status == 403
     assert [r.method for r in org.requests].count("PUT") == 1
     client.close()

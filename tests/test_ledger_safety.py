@@ -23,10 +23,7 @@ import pytest
 
 from reconciler.ledger.format import Entry, Ledger, dump_ledger, parse_ledger
 from reconciler.ledger.stores import FileLedgerStore
-from reconciler.sandbox import Sandbox
-from reconciler.sandbox.content_endpoints import CONTENTS_LIMIT
-from reconciler.sandbox.faults import Fault
-from reconciler.sandbox.permissions import PERMISSION_KEYS
+from reconciler.sandbox import CONTENTS_LIMIT, PERMISSION_KEYS, Fault, Sandbox
 from tests.e2e import Run, run, write_manifest
 from tests.sandbox_client import Api
 

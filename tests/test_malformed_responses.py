@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.github.transport import MAX_BODY_BYTES, MAX_PAGES
+from reconciler.github.bodies import MAX_BODY_BYTES
+from reconciler.github.pagination import MAX_PAGES
 from reconciler.sandbox import Sandbox
 from tests.e2e import Run, run, write_manifest
 from tests.hostile_server import Forward, Hostile, Reply, Seen, json_reply

@@ -260,6 +260,7 @@ def mutated_manifests(draw: st.DrawFn) -> bytes:
     return data
 
 
+@pytest.mark.slow
 @FUZZ
 @given(mutated_manifests())
 def test_mutated_manifests_load_or_fail_cleanly(data: bytes) -> None:

@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -126,6 +127,7 @@ def load_text(data: str | bytes) -> DesiredState:
         return load_manifests([str(path)]).desired
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(desired_states())
 def test_dump_then_load_gives_the_same_desired_state(desired: DesiredState) -> None:
@@ -146,6 +148,7 @@ def _loads_or_manifest_error(data: str | bytes) -> None:
             assert str(problem)
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(desired_states(), st.data())
 def test_mangled_bytes_fail_only_with_manifest_error(desired: DesiredState, data: Any) -> None:
@@ -192,6 +195,7 @@ junk = st.one_of(
 )
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(desired_states(), st.data())
 def test_structural_edits_fail_only_with_manifest_error(desired: DesiredState, data: Any) -> None:

@@ -22,7 +22,6 @@ from reconciler.github.comments import (
     marker,
     parse_pr,
     pull_request_from_environ,
-    upsert_comment,
 )
 from reconciler.github.transport import ClientConfig
 from reconciler.sandbox import Sandbox
@@ -164,8 +163,8 @@ def test_upsert_cuts_any_body_to_the_limit(sandbox: Sandbox, pr: dict[str, str])
     tag = marker(["huge.yaml"])
     rows = "\n".join(f"| row {n} | {'x' * 90} |" for n in range(1000))
     try:
-        upsert_comment(client, PullRequest(REPO, PR), rows, tag, author="sandbox-user")
-        upsert_comment(client, PullRequest(REPO, PR), rows + "\nmore", tag, author="sandbox-user")
+        client.comments.upsert(PullRequest(REPO, PR), rows, tag, author="sandbox-user")
+        client.comments.upsert(PullRequest(REPO, PR), rows + "\nmore", tag, author="sandbox-user")
     finally:
         client.close()
     [comment] = sandbox.comments(REPO, PR)

@@ -19,7 +19,7 @@ from reconciler.plan import Action, Outcome, Result, ValuePolicy
 from reconciler.progress import Progress
 from reconciler.sandbox import Sandbox
 from tests.builders import group, secret
-from tests.e2e import write_manifest
+from tests.e2e import cli_env, write_manifest
 
 
 class _Tty(io.StringIO):
@@ -107,4 +107,4 @@ def test_writes_are_paced_by_the_write_delay(sandbox: Sandbox, tmp_path: Path) -
 def test_bad_write_delay_is_a_usage_error(delay: str) -> None:
     from reconciler import cli
 
-    assert cli.main(["apply", "x.yaml", "--write-delay", delay], {}, out=io.StringIO()) == 64
+    assert cli.main(["apply", "x.yaml", "--write-delay", delay], cli_env()) == 64

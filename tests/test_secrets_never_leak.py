@@ -11,21 +11,20 @@ token raw, base64 (at every byte alignment), hex, JSON-escaped and percent-encod
 from __future__ import annotations
 
 import base64
+import io
 import json
 import logging
-import random
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
 import pytest
 
 from reconciler import cli
-from reconciler.commands import common as commands
 from reconciler.diff import diff
+from reconciler.env import Env
 from reconciler.executor import ApplyOptions, resolve_values
 from reconciler.github.client import GitHubClient
 from reconciler.github.transport import ClientConfig
@@ -34,7 +33,7 @@ from reconciler.model import App, Scope, ScopeKind
 from reconciler.plan import ValuePolicy
 from reconciler.sandbox import Fault, Sandbox
 from reconciler.values.sources import resolve
-from tests.e2e import write_manifest
+from tests.e2e import cli_env, output, write_manifest
 
 TOKEN = "canary_LeakCanaryAdmin0123456789abcdefABCDEF"
 READ_ONLY_TOKEN = "canary_LeakCanaryReadOnly9876543210zyxwvuZY"
@@ -144,6 +143,7 @@ class Harness:
     caplog: pytest.LogCaptureFixture
     outputs: Outputs
     handler: _ListHandler
+    base: Env  # what every run starts from: the client backs off without sleeping
     codes: list[tuple[str, int | str]] = field(default_factory=list)
 
     @property
@@ -159,6 +159,17 @@ class Harness:
         }
         return {**base, **extra}
 
+    def cli_env(self, environ: dict[str, str] | None = None) -> Env:
+        """An Env for one run: `environ` (default: `env()`) and fresh in-memory streams."""
+        environ = self.env() if environ is None else environ
+        return replace(self.base, environ=environ, stdout=io.StringIO(), stderr=io.StringIO())
+
+    def streams(self, env: Env) -> tuple[str, str]:
+        """What a run wrote: to its Env's streams, then anything to the process's."""
+        out, err = output(env)
+        captured = self.capsys.readouterr()
+        return out + captured.out, err + captured.err
+
     def run(self, args: list[str], env: dict[str, str] | None = None) -> int | str:
         """Run the CLI in-process at every verbosity; collect whatever it produced."""
         last: int | str = ""
@@ -166,16 +177,17 @@ class Harness:
             label = " ".join([*flags, *args[:1], *(a for a in args[1:] if a.startswith("--"))])
             self.capsys.readouterr()
             self.caplog.clear()
+            run_env = self.cli_env(env)
             with _library_logs(self.handler):
                 try:
-                    last = cli.main([*flags, *args], env if env is not None else self.env())
+                    last = cli.main([*flags, *args], run_env)
                 except Exception as e:  # --debug lets errors through as tracebacks
                     last = type(e).__name__
                     self.outputs.add(f"{label} traceback", "".join(traceback.format_exception(e)))
                     self.outputs.add(f"{label} exception repr", repr(e) + repr(e.args))
-            captured = self.capsys.readouterr()
-            self.outputs.add(f"{label} stdout", captured.out)
-            self.outputs.add(f"{label} stderr", captured.err)
+            out, err = self.streams(run_env)
+            self.outputs.add(f"{label} stdout", out)
+            self.outputs.add(f"{label} stderr", err)
             self.outputs.add(f"{label} caplog", self.caplog.text)
             for record in self.caplog.records:
                 self.outputs.add(f"{label} caplog record", f"{record.msg!r} {record.args!r}")
@@ -216,23 +228,11 @@ class _library_logs:  # noqa: N801 - used as a context manager
 
 
 @pytest.fixture
-def no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The CLI's client backs off and waits without sleeping (the error paths retry)."""
-
-    class NoWaitClient(GitHubClient):
-        def __init__(self, config: ClientConfig, **kw: Any) -> None:
-            super().__init__(config, **{**kw, "sleep": lambda s: None, "rng": random.Random(0)})
-
-    monkeypatch.setattr(commands, "GitHubClient", NoWaitClient)
-
-
-@pytest.fixture
 def harness(
     make_sandbox: Callable[..., Sandbox],
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
-    no_waits: None,
 ) -> Iterator[Harness]:
     sb = make_sandbox(admin_token=TOKEN)
     for name in ("web", "api", "infra"):
@@ -253,7 +253,9 @@ def harness(
     (tmp_path / "values/binary.bin").write_bytes(BINARY_VALUE)
     write_manifest(tmp_path, MANIFEST)
     caplog.set_level(logging.DEBUG)
-    h = Harness(sb, tmp_path, capsys, caplog, Outputs(), _ListHandler())
+    # The error paths retry: the client backs off and waits without sleeping.
+    base = replace(cli_env(), sleep=lambda seconds: None)
+    h = Harness(sb, tmp_path, capsys, caplog, Outputs(), _ListHandler(), base)
     yield h
     h.collect_files()
     leaks = h.outputs.leaks()
@@ -312,17 +314,18 @@ def test_apply_of_a_saved_plan_never_shows_values(harness: Harness) -> None:
     plan = harness.tmp / "reviewed.json"
     results = harness.tmp / "results.json"
     for flags in VERBOSITY:
-        env = harness.env()
+        run_env = harness.cli_env()
         args = ["plan", _manifest(harness), "--values", "always", "--out", str(plan)]
-        assert cli.main([*flags, *args], env) == 0
+        assert cli.main([*flags, *args], run_env) == 0
         harness.outputs.add(f"{flags} reviewed plan", plan.read_bytes())
         applied = cli.main(
-            [*flags, "apply", str(plan), "--write-delay", "0", "--results", str(results)], env
+            [*flags, "apply", str(plan), "--write-delay", "0", "--results", str(results)],
+            run_env,
         )
         assert applied == 0
-        captured = harness.capsys.readouterr()
-        harness.outputs.add(f"{flags} saved-plan stdout", captured.out)
-        harness.outputs.add(f"{flags} saved-plan stderr", captured.err)
+        out, err = harness.streams(run_env)
+        harness.outputs.add(f"{flags} saved-plan stdout", out)
+        harness.outputs.add(f"{flags} saved-plan stderr", err)
         harness.outputs.add(f"{flags} saved-plan results", results.read_bytes())
     _assert_values_reached_github(harness.sb)
 

@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reconciler.commands.apply import verify_plan_document
+from reconciler.commands.reviewed_plan import verify_plan_document
 from reconciler.errors import PlanFileError
 from reconciler.plan import document_checksum
 from reconciler.sandbox import Sandbox

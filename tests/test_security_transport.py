@@ -21,7 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.errors import UsageError
-from reconciler.github.transport import ClientConfig, Transport, is_loopback, origin_of
+from reconciler.github.transport import ClientConfig, Transport
+from reconciler.github.urls import is_loopback, origin_of
 from reconciler.sandbox import Sandbox
 from tests.e2e import Run, run, write_manifest
 from tests.hostile_server import Attacker, Forward, Hostile, Reply, Seen

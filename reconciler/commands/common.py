@@ -1,34 +1,24 @@
-"""Steps several subcommands share: loading manifests, the client, the ledger store, making a
-plan (live state, fingerprints, diff), the drift check and the job summary."""
+"""Steps several subcommands share: loading manifests, connecting to GitHub, the ledger store,
+making a plan (live state, fingerprints, diff), the drift check and the job summary.
+
+Each takes the few typed options it needs, never a command's whole options. What talks to
+GitHub is imported where it is first used, so `--help` and `validate` never load it.
+"""
 
 from __future__ import annotations
 
-import argparse
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from reconciler.commands.arguments import Connection, LedgerChoice, Manifests, Remote
 from reconciler.diff import ValueFacts, diff
-from reconciler.errors import (
-    DriftError,
-    ManifestError,
-    UsageError,
-)
-from reconciler.github.auth import auth_from_environ
-from reconciler.github.client import GitHubClient
-from reconciler.github.transport import DEFAULT_API_URL, ClientConfig
+from reconciler.env import Env
+from reconciler.errors import DriftError, ManifestError, UsageError
+from reconciler.github.urls import DEFAULT_API_URL
 from reconciler.ledger.format import Ledger, LedgerKey
-from reconciler.ledger.recording import fingerprints
-from reconciler.ledger.stores import (
-    DEFAULT_LEDGER_PATH,
-    FileLedgerStore,
-    GitHubLedgerStore,
-    LedgerStore,
-    parse_ledger_location,
-)
-from reconciler.live import read_live
 from reconciler.manifest.load import load_manifests
 from reconciler.model import App, DesiredState, DriftPolicy, LiveState, PublicKey, Scope
 from reconciler.plan import Plan, ValuePolicy, ValueReason
@@ -36,56 +26,83 @@ from reconciler.safe_text import printable
 from reconciler.safety import stale_sealed_values
 from reconciler.values.sources import plan_notices
 
+if TYPE_CHECKING:
+    from reconciler.github.client import GitHubClient
+    from reconciler.ledger.stores import LedgerStore
+
 log = logging.getLogger(__name__)
 
-LEDGER_ENV = "RECONCILER_LEDGER"
 COMMENT_TOKEN_ENV = "RECONCILER_COMMENT_TOKEN"
 
 
-# -- shared steps --------------------------------------------------------------------------------
-
-
-def load(args: argparse.Namespace) -> DesiredState:
-    result = load_manifests(args.paths, extra_allow_env=tuple(args.allow_env))
+def load(manifests: Manifests) -> DesiredState:
+    result = load_manifests(manifests.paths, extra_allow_env=manifests.allow_env)
     for skipped in result.skipped:
         # A warning, not info: a manifest that is skipped cannot protect its secrets from prune.
         log.warning("skipped %s", skipped)
     return result.desired
 
 
-def make_client(args: argparse.Namespace, environ: Mapping[str, str]) -> GitHubClient:
-    api_url = args.api_url or environ.get("GITHUB_API_URL") or DEFAULT_API_URL
-    concurrency = getattr(args, "concurrency", 8)
+def connect(
+    connection: Connection, env: Env, environ: Mapping[str, str] | None = None
+) -> GitHubClient:
+    """A client made by the Env's factory; credentials and `$GITHUB_API_URL` are read from
+    `environ` (default: the Env's)."""
+    from reconciler.github.auth import auth_from_environ
+    from reconciler.github.transport import ClientConfig
+
+    environ = env.environ if environ is None else environ
     config = ClientConfig(
-        api_url=api_url,
-        api_version=getattr(args, "api_version", None),
-        max_wait=getattr(args, "max_wait", 120.0),
-        timeout=getattr(args, "timeout", 30.0),
-        pool_size=max(16, concurrency * 2),
+        api_url=connection.api_url or environ.get("GITHUB_API_URL") or DEFAULT_API_URL,
+        api_version=connection.api_version,
+        max_wait=connection.max_wait,
+        timeout=connection.timeout,
+        pool_size=max(16, connection.concurrency * 2),
     )
-    return GitHubClient(config, auth=auth_from_environ(environ))
-
-
-def ledger_spec(args: argparse.Namespace, environ: Mapping[str, str]) -> str:
-    return str(args.ledger or environ.get(LEDGER_ENV) or DEFAULT_LEDGER_PATH)
+    return env.make_client(config, auth=auth_from_environ(environ), sleep=env.sleep)
 
 
 def ledger_store(
-    args: argparse.Namespace, environ: Mapping[str, str], client: GitHubClient | None
+    choice: LedgerChoice, environ: Mapping[str, str], client: GitHubClient | None
 ) -> LedgerStore | None:
     """The configured store; a `github:` one needs a client, a file one does not."""
-    if getattr(args, "no_ledger", False):
+    from reconciler.ledger.stores import FileLedgerStore, GitHubLedgerStore, parse_ledger_location
+
+    if not choice.enabled:
         return None
-    where = parse_ledger_location(ledger_spec(args, environ))
+    where = parse_ledger_location(choice.spec(environ))
     if isinstance(where, Path):
         return FileLedgerStore(where)
     if client is None:
         raise UsageError("a github: ledger needs GitHub credentials")
     repo, path, branch = where
-    return GitHubLedgerStore(client, repo, path, branch)
+    return GitHubLedgerStore(client.contents, repo, path, branch)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class PlanInputs:
+    """What a plan is made from besides the manifests' contents and live state."""
+
+    manifests: Manifests
+    ledger: LedgerChoice
+    values: ValuePolicy
+    drift: DriftPolicy | None
+    concurrency: int
+    log_notices: bool = False  # apply shows results, not the plan: notices go to the log
+
+    @classmethod
+    def of(cls, manifests: Manifests, remote: Remote, *, log_notices: bool = False) -> PlanInputs:
+        return cls(
+            manifests,
+            remote.ledger,
+            remote.values,
+            remote.drift,
+            remote.connection.concurrency,
+            log_notices,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Planned:
     """Everything a plan was made from, for apply and for the ledger afterwards."""
 
@@ -102,11 +119,15 @@ class Planned:
 def make_plan(
     desired: DesiredState,
     client: GitHubClient,
-    args: argparse.Namespace,
+    inputs: PlanInputs,
     environ: Mapping[str, str],
 ) -> Planned:
-    allow = tuple(args.allow_env) + desired.settings.allow_env
-    store = ledger_store(args, environ, client)
+    from reconciler.ledger.recording import fingerprints
+    from reconciler.live import read_live
+
+    allow_env = inputs.manifests.allow_env
+    allow = allow_env + desired.settings.allow_env
+    store = ledger_store(inputs.ledger, environ, client)
     ledger = store.load() if store else Ledger()
     key = LedgerKey.from_environ(environ)
     prints = fingerprints(desired.secrets(), key, environ, allow) if key else {}
@@ -119,33 +140,33 @@ def make_plan(
         ledger_for_diff = ledger.without_fingerprints()
     else:
         ledger_for_diff = ledger
-    live, keys = read_live(desired, client, concurrency=args.concurrency)
+    live, keys = read_live(desired, client, concurrency=inputs.concurrency)
     stale = stale_sealed_values(desired.secrets(), keys)
     if stale:
         raise ManifestError(stale)
-    drift = DriftPolicy(args.drift) if args.drift else desired.settings.drift
+    drift = inputs.drift or desired.settings.drift
     facts = ValueFacts(ledger_for_diff, prints, drift or DriftPolicy.OVERWRITE) if store else None
     plan = diff(
         desired.groups,
         live,
-        ValuePolicy(args.values),
-        reads=client.counters.reads,
+        inputs.values,
+        reads=client.transport.counters.reads,
         facts=facts,
     )
     plan = replace(
         plan,
-        notices=plan_notices(desired, tuple(args.allow_env)),
-        manifests=tuple(args.paths),
-        allow_env=tuple(args.allow_env),
+        notices=plan_notices(desired, allow_env),
+        manifests=inputs.manifests.paths,
+        allow_env=allow_env,
     )
-    if getattr(args, "command", "") == "apply":  # apply shows results, not the plan
+    if inputs.log_notices:
         for notice in plan.notices:
             log.warning("%s", notice)
     return Planned(desired, live, keys, plan, store, ledger, key, prints)
 
 
-def check_drift(planned: Planned, args: argparse.Namespace) -> None:
-    drift = DriftPolicy(args.drift) if args.drift else planned.desired.settings.drift
+def check_drift(planned: Planned, drift_override: DriftPolicy | None) -> None:
+    drift = drift_override or planned.desired.settings.drift
     drifted = [c for c in planned.plan.changes if c.value is ValueReason.DRIFT]
     if drift is DriftPolicy.FAIL and drifted:
         raise DriftError(

@@ -6,31 +6,48 @@ import argparse
 import os
 import secrets
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
-from typing import TextIO
+from dataclasses import dataclass, replace
 
-from reconciler.commands.sandbox import read_seed_file
+from reconciler.env import Env
 from reconciler.errors import ExitStatus
-from reconciler.manifest.load import load_manifests
 
-# The CLI's own entry point, passed in: commands never import the CLI.
-RunCommand = Callable[[Sequence[str], Mapping[str, str], TextIO], int]
+NAME = "demo"
+HELP = "plan and apply the examples against an embedded sandbox"
 
 
-def cmd_demo(
-    args: argparse.Namespace, environ: Mapping[str, str], out: TextIO, run: RunCommand
-) -> int:
-    """validate -> plan -> apply -> plan, against an embedded sandbox seeded like examples/."""
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", default=["examples"], metavar="PATH")
+    parser.add_argument("--seed", default="examples/sandbox/seed.json", metavar="FILE")
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    paths: tuple[str, ...] = ("examples",)
+    seed: str = "examples/sandbox/seed.json"
+
+    @classmethod
+    def from_args(cls, ns: argparse.Namespace) -> Options:
+        return cls(tuple(ns.paths), ns.seed)
+
+
+def run(options: Options, env: Env) -> int:
+    """validate -> plan -> apply -> plan, against an embedded sandbox seeded like examples/;
+    each step re-enters the CLI through `env.run` (commands never import the CLI)."""
+    from reconciler.commands.sandbox import read_seed_file
+    from reconciler.manifest.load import load_manifests
     from reconciler.model import EnvSource
     from reconciler.sandbox import Sandbox, SandboxConfig
 
+    assert env.run is not None, "the CLI sets Env.run"
+    paths = list(options.paths)
+    out = env.stdout
     with Sandbox(SandboxConfig()) as sb, tempfile.TemporaryDirectory() as scratch:
-        sb.load_seed(read_seed_file(args.seed))
-        demo_env = dict(environ)
+        sb.load_seed(read_seed_file(options.seed))
+        demo_env = dict(env.environ)
         # The demo's ledger lives and dies with it; its key is as throwaway as its values.
         demo_env["RECONCILER_LEDGER"] = os.path.join(scratch, "ledger.json")
         demo_env["RECONCILER_LEDGER_KEY"] = secrets.token_urlsafe(32)
-        desired = load_manifests(args.paths).desired
+        desired = load_manifests(paths).desired
         for secret in desired.secrets():
             if isinstance(secret.source, EnvSource):
                 demo_env.setdefault(secret.source.var, f"demo value of {secret.source.var}")
@@ -38,15 +55,16 @@ def cmd_demo(
         for credential in ("GH_TOKEN", "RECONCILER_APP_ID"):
             demo_env.pop(credential, None)  # the demo only ever talks to its own sandbox
         steps: list[list[str]] = [
-            ["validate", *args.paths],
-            ["plan", *args.paths],
-            ["apply", *args.paths, "--write-delay", "0"],
-            ["plan", *args.paths, "--detailed-exitcode"],
+            ["validate", *paths],
+            ["plan", *paths],
+            ["apply", *paths, "--write-delay", "0"],
+            ["plan", *paths, "--detailed-exitcode"],
         ]
+        step_env = replace(env, environ=demo_env)
         for step in steps:
             out.write(f"\n$ reconciler {' '.join(step)}\n")
             out.flush()
-            code = run(step, demo_env, out)
+            code = env.run(step, step_env)
             if code != ExitStatus.OK:
                 return code
         out.write(f"\nThe sandbox served {len(sb.requests)} requests.\n")

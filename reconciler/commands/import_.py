@@ -8,16 +8,13 @@ allow by default are added to `settings.allow_env` exactly, so the manifest vali
 from __future__ import annotations
 
 import argparse
-import sys
-from collections.abc import Mapping, Sequence
-from typing import TextIO
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from reconciler.commands.common import make_client
+from reconciler.commands.arguments import Connection, add_connection_arguments
+from reconciler.env import Env
 from reconciler.errors import ExitStatus, UsageError
-from reconciler.github.client import GitHubClient
-from reconciler.github.transport import read_pool
-from reconciler.local_files import check_writable, write_output
-from reconciler.manifest.dump import dump_manifest
 from reconciler.model import (
     App,
     DesiredGroup,
@@ -31,6 +28,39 @@ from reconciler.model import (
     Visibility,
 )
 from reconciler.values.env_policy import DEFAULT_ALLOW_ENV, env_name_allowed
+
+if TYPE_CHECKING:
+    from reconciler.github.client import GitHubClient
+
+NAME = "import"
+HELP = "write a manifest of the secrets that exist now"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_connection_arguments(parser)
+    parser.add_argument("--org", action="append", default=[], help="organization to import")
+    parser.add_argument(
+        "--repo", action="append", default=[], metavar="OWNER/REPO", help="repository to import"
+    )
+    parser.add_argument(
+        "--app", action="append", choices=[a.value for a in App], help="apps (default: all)"
+    )
+    parser.add_argument("--out", metavar="FILE", help="write the manifest here, not stdout")
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    connection: Connection = field(default_factory=Connection)
+    orgs: tuple[str, ...] = ()
+    repos: tuple[str, ...] = ()
+    apps: tuple[App, ...] = tuple(App)  # as given, in order
+    out: str | None = None
+
+    @classmethod
+    def from_args(cls, ns: argparse.Namespace) -> Options:
+        apps = tuple(App(a) for a in ns.app) if ns.app else tuple(App)
+        return cls(Connection.from_args(ns), tuple(ns.org), tuple(ns.repo), apps, ns.out)
+
 
 _HERE = Location("<import>", 0, 0)
 
@@ -50,10 +80,12 @@ def import_state(
     *,
     concurrency: int = 8,
 ) -> DesiredState:
+    from reconciler.github.transport import read_pool
+
     scopes = [Scope(ScopeKind.ORG, o) for o in orgs] + [Scope(ScopeKind.REPO, r) for r in repos]
     jobs = [(scope, app) for scope in scopes for app in apps]
-    with read_pool(client, concurrency) as pool:
-        listed = list(pool.map(lambda j: client.list_secrets(j[0], j[1]), jobs))
+    with read_pool(client.transport, concurrency) as pool:
+        listed = list(pool.map(lambda j: client.secrets.list(j[0], j[1]), jobs))
         selected_jobs = [
             (scope, app, item.name.upper())
             for (scope, app), items in zip(jobs, listed, strict=True)
@@ -63,7 +95,7 @@ def import_state(
         selections = list(
             pool.map(
                 lambda j: sorted(
-                    r.name for r in client.list_selected_repositories(j[0], j[1], j[2])
+                    r.name for r in client.secrets.selected_repositories(j[0], j[1], j[2])
                 ),
                 selected_jobs,
             )
@@ -94,15 +126,24 @@ def import_state(
     return DesiredState(tuple(groups), Settings(allow_env=allow))
 
 
-def cmd_import(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
-    if not args.org and not args.repo:
+def run(options: Options, env: Env) -> int:
+    from reconciler.commands.common import connect
+    from reconciler.local_files import check_writable, write_output
+    from reconciler.manifest.dump import dump_manifest
+
+    if not options.orgs and not options.repos:
         raise UsageError("give --org ORG and/or --repo OWNER/REPO")
-    apps = [App(a) for a in args.app] if args.app else list(App)
-    if args.out:
-        check_writable(args.out, "--out")
-    client = make_client(args, environ)
+    if options.out:
+        check_writable(options.out, "--out")
+    client = connect(options.connection, env)
     try:
-        desired = import_state(client, args.org, args.repo, apps, concurrency=args.concurrency)
+        desired = import_state(
+            client,
+            options.orgs,
+            options.repos,
+            options.apps,
+            concurrency=options.connection.concurrency,
+        )
     finally:
         client.close()
     text = dump_manifest(desired)
@@ -110,10 +151,10 @@ def cmd_import(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO
         "# Imported by `reconciler import`: every value is an env reference named after the\n"
         "# secret. Set those variables (or change the sources) before the first apply.\n"
     )
-    if args.out:
-        write_output(args.out, header + text, "--out")
+    if options.out:
+        write_output(options.out, header + text, "--out")
         count = len(desired.secrets())
-        sys.stderr.write(f"wrote {count} secrets to {args.out}\n")
+        env.stderr.write(f"wrote {count} secrets to {options.out}\n")
     else:
-        out.write(header + text)
+        env.stdout.write(header + text)
     return ExitStatus.OK

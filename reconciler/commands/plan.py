@@ -4,88 +4,123 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Mapping
-from typing import TextIO
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from reconciler.commands.common import (
-    COMMENT_TOKEN_ENV,
-    append_step_summary,
-    check_drift,
-    load,
-    make_client,
-    make_plan,
-    use_colour,
+from reconciler.commands.arguments import (
+    Manifests,
+    OutputFormat,
+    Remote,
+    add_manifest_arguments,
+    add_remote_arguments,
 )
-from reconciler.errors import (
-    ExitStatus,
-)
-from reconciler.github.auth import APP_ID_ENV
-from reconciler.github.client import GitHubClient
-from reconciler.github.comments import (
-    PullRequest,
-    commenter_login,
-    marker,
-    parse_pr,
-    pull_request_from_environ,
-    upsert_comment,
-)
-from reconciler.local_files import check_writable, write_output
-from reconciler.render import (
-    render_json,
-    render_markdown,
-    render_text,
-)
-from reconciler.safe_text import printable
+from reconciler.env import Env
+from reconciler.errors import ExitStatus
+
+if TYPE_CHECKING:
+    from reconciler.github.client import GitHubClient
+    from reconciler.github.comments import PullRequest
 
 log = logging.getLogger(__name__)
 
+NAME = "plan"
+HELP = "show what apply would change"
 
-def cmd_plan(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
-    desired = load(args)
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_manifest_arguments(parser)
+    add_remote_arguments(parser)
+    parser.add_argument("--out", metavar="FILE", help="write the plan (JSON, no values) here")
+    parser.add_argument(
+        "--comment",
+        action="store_true",
+        help="post the markdown plan as one pull-request comment, updated on re-runs "
+        "(GitHub Actions pull_request events)",
+    )
+    parser.add_argument("--pr", metavar="OWNER/REPO#N", help="the pull request to comment on")
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    manifests: Manifests
+    remote: Remote = field(default_factory=Remote)
+    out: str | None = None
+    comment: bool = False
+    pr: str | None = None
+
+    @classmethod
+    def from_args(cls, ns: argparse.Namespace) -> Options:
+        return cls(Manifests.from_args(ns), Remote.from_args(ns), ns.out, ns.comment, ns.pr)
+
+
+def run(options: Options, env: Env) -> int:
+    from reconciler.commands.common import (
+        PlanInputs,
+        append_step_summary,
+        check_drift,
+        connect,
+        load,
+        make_plan,
+        use_colour,
+    )
+    from reconciler.github.comments import parse_pr, pull_request_from_environ
+    from reconciler.local_files import check_writable, write_output
+    from reconciler.render import render_json, render_markdown, render_text
+
+    remote = options.remote
+    out = env.stdout
+    desired = load(options.manifests)
     # Usage problems before any request: where the plan goes, which pull request a comment goes to.
-    if args.out:
-        check_writable(args.out, "--out")
+    if options.out:
+        check_writable(options.out, "--out")
     pr = None
-    if args.comment or args.pr:
-        pr = parse_pr(args.pr) if args.pr else pull_request_from_environ(environ)
-    client = make_client(args, environ)
+    if options.comment or options.pr:
+        pr = parse_pr(options.pr) if options.pr else pull_request_from_environ(env.environ)
+    client = connect(remote.connection, env)
     try:
-        planned = make_plan(desired, client, args, environ)
+        planned = make_plan(desired, client, PlanInputs.of(options.manifests, remote), env.environ)
         plan = planned.plan
         markdown = render_markdown(plan)
-        if args.format == "json":
+        if remote.format is OutputFormat.JSON:
             out.write(render_json(plan.document()))
-        elif args.format == "markdown":
+        elif remote.format is OutputFormat.MARKDOWN:
             out.write(markdown)
         else:
-            out.write(render_text(plan, colour=use_colour(out, environ)))
-        append_step_summary(environ, markdown)
-        if args.out:
-            write_output(args.out, render_json(plan.document()), "--out")
+            out.write(render_text(plan, colour=use_colour(out, env.environ)))
+        append_step_summary(env.environ, markdown)
+        if options.out:
+            write_output(options.out, render_json(plan.document()), "--out")
         if pr is not None:
-            _comment(args, environ, client, markdown, pr)
+            _comment(options, env, client, markdown, pr)
     finally:
         client.close()
-    check_drift(planned, args)
-    return ExitStatus.CHANGES if args.detailed_exitcode and plan.has_changes else ExitStatus.OK
+    check_drift(planned, remote.drift)
+    if remote.detailed_exitcode and plan.has_changes:
+        return ExitStatus.CHANGES
+    return ExitStatus.OK
 
 
 def _comment(
-    args: argparse.Namespace,
-    environ: Mapping[str, str],
-    client: GitHubClient,
-    markdown: str,
-    pr: PullRequest,
+    options: Options, env: Env, client: GitHubClient, markdown: str, pr: PullRequest
 ) -> None:
+    from reconciler.commands.common import COMMENT_TOKEN_ENV, connect
+    from reconciler.github.auth import APP_ID_ENV
+    from reconciler.github.comments import marker
+    from reconciler.safe_text import printable
+
+    environ = env.environ
     token = environ.get(COMMENT_TOKEN_ENV)
     commenter = client
     if token:
-        commenter = make_client(args, {**environ, "GITHUB_TOKEN": token, APP_ID_ENV: ""})
+        commenter_environ = {**environ, "GITHUB_TOKEN": token, APP_ID_ENV: ""}
+        commenter = connect(options.remote.connection, env, commenter_environ)
     # The same rule as auth_from_environ: the main credentials are an App's when its id is set.
     app = not token and bool(environ.get(APP_ID_ENV, "").strip())
     try:
-        author = commenter_login(commenter, environ, app=app)
-        url = upsert_comment(commenter, pr, markdown, marker(args.paths), author=author)
+        author = commenter.comments.login(environ, app=app)
+        url = commenter.comments.upsert(
+            pr, markdown, marker(options.manifests.paths), author=author
+        )
     finally:
         if commenter is not client:
             commenter.close()

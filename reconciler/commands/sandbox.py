@@ -4,26 +4,51 @@ that `demo` shares."""
 from __future__ import annotations
 
 import argparse
-from collections.abc import Mapping
-from typing import Any, TextIO
+from dataclasses import dataclass
+from typing import Any
 
+from reconciler.commands.arguments import int_between
+from reconciler.env import Env
 from reconciler.errors import SandboxError
 
+NAME = "sandbox"
+HELP = "run the local GitHub secrets sandbox"
 
-def cmd_sandbox(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seed", metavar="FILE", help="YAML/JSON state to start with")
+    parser.add_argument(
+        "--port", type=int_between(0, 65535), default=0, help="port (default: any free port)"
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--dump", metavar="FILE", help="write the final state here on exit")
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    seed: str | None = None
+    port: int = 0
+    host: str = "127.0.0.1"
+    dump: str | None = None
+
+    @classmethod
+    def from_args(cls, ns: argparse.Namespace) -> Options:
+        return cls(ns.seed, ns.port, ns.host, ns.dump)
+
+
+def run(options: Options, env: Env) -> int:
     from reconciler.sandbox import SandboxConfig, serve
 
-    if args.seed:
-        read_seed_file(args.seed)  # fail with a clear message before the server starts
-    return serve(SandboxConfig(host=args.host, port=args.port), args.seed, args.dump, out)
+    if options.seed:
+        read_seed_file(options.seed)  # fail with a clear message before the server starts
+    config = SandboxConfig(host=options.host, port=options.port)
+    return serve(config, options.seed, options.dump, env.stdout)
 
 
 def read_seed_file(path: str) -> dict[str, Any]:
     """The seed, checked by loading it into a sandbox that is never started, so a bad seed is a
     clear error before any server runs."""
-    from reconciler.sandbox import Sandbox, SandboxConfig
-    from reconciler.sandbox.seed import SeedError
-    from reconciler.sandbox.serve import read_seed
+    from reconciler.sandbox import Sandbox, SandboxConfig, SeedError, read_seed
 
     try:
         seed = read_seed(path)

@@ -3,33 +3,53 @@
 from __future__ import annotations
 
 import argparse
-import logging
-from collections.abc import Mapping
-from typing import TextIO
+from dataclasses import dataclass
 
-from reconciler.errors import (
-    ExitStatus,
-    ManifestError,
-)
-from reconciler.manifest.load import check_values, load_manifests
-from reconciler.values.sources import plan_notices
+from reconciler.commands.arguments import Manifests, add_manifest_arguments
+from reconciler.env import Env
+from reconciler.errors import ExitStatus, ManifestError
 
-log = logging.getLogger(__name__)
+NAME = "validate"
+HELP = "check manifests offline"
 
 
-def cmd_validate(args: argparse.Namespace, environ: Mapping[str, str], out: TextIO) -> int:
-    result = load_manifests(args.paths, extra_allow_env=tuple(args.allow_env))
-    if args.resolve_values:
-        problems = check_values(result.desired, environ, tuple(args.allow_env))
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_manifest_arguments(parser)
+    parser.add_argument(
+        "--resolve-values",
+        action="store_true",
+        help="also check every env variable and file exists and is within limits",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    manifests: Manifests
+    resolve_values: bool = False
+
+    @classmethod
+    def from_args(cls, ns: argparse.Namespace) -> Options:
+        return cls(Manifests.from_args(ns), ns.resolve_values)
+
+
+def run(options: Options, env: Env) -> int:
+    from reconciler.manifest.load import check_values, load_manifests
+    from reconciler.values.sources import plan_notices
+
+    allow_env = options.manifests.allow_env
+    result = load_manifests(options.manifests.paths, extra_allow_env=allow_env)
+    if options.resolve_values:
+        problems = check_values(result.desired, env.environ, allow_env)
         if problems:
             raise ManifestError(problems)
     desired = result.desired
     skipped = f"; skipped {len(result.skipped)} non-manifest files" if result.skipped else ""
+    out = env.stdout
     out.write(
         f"OK: {len(desired.files)} manifest files, {len(desired.groups)} scope/app groups, "
         f"{len(desired.secrets())} secrets{skipped}.\n"
     )
-    for notice in plan_notices(desired, tuple(args.allow_env)):
+    for notice in plan_notices(desired, allow_env):
         out.write(f"notice: {notice}\n")
     for skipped_path in result.skipped:
         out.write(f"  skipped {skipped_path}\n")

@@ -1,5 +1,7 @@
-"""Everything that knows a URL: the HTTP transport (auth, retries, rate limits, bounds),
-checked reading of response bodies, and one client per endpoint family composed on it.
+"""Everything that knows a URL: one shared requester (`transport`, with `urls`, `limits`,
+`bodies`, `connections`, `permissions`, `pagination`, `responses`, `auth`) and one client per
+endpoint family composed on it (`secrets`, `repositories`, `contents`, `comments`), held
+together by the `client.GitHubClient` facade.
 
-May import: model, errors, safe_text. Nothing above it (plan, ledger, commands).
+May import: model, errors, safe_text, local_files. Nothing above it (plan, ledger, commands).
 """

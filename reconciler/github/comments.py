@@ -16,15 +16,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 from reconciler.errors import CommentIdentityError, MalformedResponseError, UsageError
-from reconciler.github.client import GitHubClient
+from reconciler.github.pagination import paginate
+from reconciler.github.permissions import COMMENTS_READ, COMMENTS_WRITE
 from reconciler.github.responses import Json
+from reconciler.github.transport import Transport
 from reconciler.safe_text import printable
 
 MARKER_PREFIX = "<!-- reconciler-plan"
-_PERMISSION = (
-    "the comment token (RECONCILER_COMMENT_TOKEN, else the main one) needs Repository "
-    "permissions: Pull requests or Issues ({}); in a workflow: permissions: pull-requests: write"
-)
 # GitHub refuses a longer comment body with 422 "Body is too long".
 MAX_COMMENT_CHARS = 65_536
 _CUT_NOTICE = (
@@ -77,67 +75,73 @@ ACTIONS_BOT = "github-actions[bot]"
 NOT_ACCESSIBLE_BY_INTEGRATION = "Resource not accessible by integration"
 
 
-def commenter_login(client: GitHubClient, environ: Mapping[str, str], *, app: bool) -> str:
-    """The login GitHub shows as the author of what `client` posts.
+class Comments:
+    """Issue comments of a pull request (`/repos/{owner}/{repo}/issues/…/comments`) and the
+    identity that writes them."""
 
-    A token: `GET /user`. A GitHub App (`app`): `{app_slug}[bot]`, the slug read from the app's
-    installations. The workflow's GITHUB_TOKEN cannot read `/user`; inside GitHub Actions that
-    refusal means `github-actions[bot]`. Anything else is an error, not a guess: a wrong guess
-    would either hijack someone's comment or stack a new one on every run."""
-    if app:
-        for installation in client.paginate_json("/app/installations", None):
-            return f"{installation.field('app_slug').name()}[bot]"
+    def __init__(self, transport: Transport) -> None:
+        self._transport = transport
+
+    def login(self, environ: Mapping[str, str], *, app: bool) -> str:
+        """The login GitHub shows as the author of what this client posts.
+
+        A token: `GET /user`. A GitHub App (`app`): `{app_slug}[bot]`, the slug read from the
+        app's installations. The workflow's GITHUB_TOKEN cannot read `/user`; inside GitHub
+        Actions that refusal means `github-actions[bot]`. Anything else is an error, not a
+        guess: a wrong guess would either hijack someone's comment or stack a new one on
+        every run."""
+        transport = self._transport
+        if app:
+            for installation in paginate(transport, "/app/installations", None):
+                return f"{installation.field('app_slug').name()}[bot]"
+            raise CommentIdentityError(
+                "GET /app/installations", "GitHub named no installation for the GitHub App"
+            )
+        resp = transport.request("GET", "/user", ok=(200, 403))
+        if resp.status_code == 200:
+            return transport.body(resp, "GET", "/user").field("login").name()
+        try:
+            said = transport.body(resp, "GET", "/user").optional("message")
+            message = said.string() if said is not None else ""
+        except MalformedResponseError:
+            message = ""  # a 403 without GitHub's JSON: still no identity, said below
+        if message == NOT_ACCESSIBLE_BY_INTEGRATION and environ.get("GITHUB_ACTIONS") == "true":
+            return ACTIONS_BOT
         raise CommentIdentityError(
-            "GET /app/installations", "GitHub named no installation for the GitHub App"
+            "GET /user -> 403",
+            f'GitHub said "{printable(message)}", so the token\'s own login is unknown',
         )
-    resp = client.request("GET", "/user", ok=(200, 403))
-    if resp.status_code == 200:
-        return client.body(resp, "GET", "/user").field("login").name()
-    try:
-        said = client.body(resp, "GET", "/user").optional("message")
-        message = said.string() if said is not None else ""
-    except MalformedResponseError:
-        message = ""  # a 403 without GitHub's JSON: still no identity, said below
-    if message == NOT_ACCESSIBLE_BY_INTEGRATION and environ.get("GITHUB_ACTIONS") == "true":
-        return ACTIONS_BOT
-    raise CommentIdentityError(
-        "GET /user -> 403",
-        f'GitHub said "{printable(message)}", so the token\'s own login is unknown',
-    )
+
+    def upsert(self, pr: PullRequest, body: str, tag: str, *, author: str) -> str:
+        """Create the comment, or update the one carrying `tag` that `author` wrote (anyone
+        else's, marker or not, is left alone); returns its URL."""
+        owner, name = pr.repo.split("/", 1)
+        base = f"/repos/{quote(owner)}/{quote(name)}/issues"
+        text = fit_comment(f"{tag}\n{body}")
+        existing: tuple[int, str, str] | None = None  # id, body, html_url
+        for comment in paginate(
+            self._transport, f"{base}/{pr.number}/comments", None, permission=COMMENTS_READ
+        ):
+            said = comment.optional("body")
+            if said is not None and said.string().startswith(tag) and _written_by(comment, author):
+                existing = (comment.field("id").id(), said.string(), _html_url(comment))
+                break
+        if existing is not None and existing[1] == text:
+            return existing[2]  # unchanged: no edit, no notification
+        if existing is None:
+            method, path, ok = "POST", f"{base}/{pr.number}/comments", 201
+        else:
+            method, path, ok = "PATCH", f"{base}/comments/{existing[0]}", 200
+        resp = self._transport.request(
+            method, path, body={"body": text}, ok=(ok,), permission=COMMENTS_WRITE
+        )
+        return _html_url(self._transport.body(resp, method, path))
 
 
 def _written_by(comment: Json, login: str) -> bool:
     user = comment.optional("user")
     author = user.optional("login") if user is not None else None
     return author is not None and author.name().lower() == login.lower()
-
-
-def upsert_comment(
-    client: GitHubClient, pr: PullRequest, body: str, tag: str, *, author: str
-) -> str:
-    """Create the comment, or update the one carrying `tag` that `author` wrote (anyone
-    else's, marker or not, is left alone); returns its URL."""
-    owner, name = pr.repo.split("/", 1)
-    base = f"/repos/{quote(owner)}/{quote(name)}/issues"
-    text = fit_comment(f"{tag}\n{body}")
-    existing: tuple[int, str, str] | None = None  # id, body, html_url
-    for comment in client.paginate_json(
-        f"{base}/{pr.number}/comments", None, permission=_PERMISSION.format("read")
-    ):
-        said = comment.optional("body")
-        if said is not None and said.string().startswith(tag) and _written_by(comment, author):
-            existing = (comment.field("id").id(), said.string(), _html_url(comment))
-            break
-    if existing is not None and existing[1] == text:
-        return existing[2]  # unchanged: no edit, no notification
-    if existing is None:
-        method, path, ok = "POST", f"{base}/{pr.number}/comments", 201
-    else:
-        method, path, ok = "PATCH", f"{base}/comments/{existing[0]}", 200
-    resp = client.request(
-        method, path, body={"body": text}, ok=(ok,), permission=_PERMISSION.format("write")
-    )
-    return _html_url(client.body(resp, method, path))
 
 
 def _html_url(comment: Json) -> str:

@@ -13,8 +13,12 @@ import base64
 import binascii
 import json
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from reconciler.errors import MalformedResponseError, RequestInfo
+
+if TYPE_CHECKING:  # annotations only: the ledger reads permission hints without loading requests
+    import requests
 
 
 def _kind(value: object) -> str:
@@ -31,6 +35,20 @@ def _kind(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def request_info(resp: requests.Response, method: str, path: str) -> RequestInfo:
+    """The request an answer belongs to, with its status and GitHub's request id."""
+    return RequestInfo(method, path, resp.status_code, resp.headers.get("X-GitHub-Request-Id"))
+
+
+def github_message(resp: requests.Response) -> str:
+    """GitHub's own `message` in an error answer, or "" when the body has none."""
+    try:
+        data = resp.json()
+    except ValueError:
+        return ""
+    return str(data.get("message", "")) if isinstance(data, dict) else ""
 
 
 def parse_json(request: RequestInfo, content: bytes) -> Json:

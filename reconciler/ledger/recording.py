@@ -44,8 +44,8 @@ def updated_at_after(
     """`updated_at` of every secret in the groups apply wrote to: one listing per group,
     not one read per write."""
     ordered = sorted(set(groups), key=lambda g: (g[0].key, g[1].value))
-    with read_pool(client, concurrency) as pool:
-        listed = list(pool.map(lambda g: client.list_secrets(g[0], g[1]), ordered))
+    with read_pool(client.transport, concurrency) as pool:
+        listed = list(pool.map(lambda g: client.secrets.list(g[0], g[1]), ordered))
     return {
         group: {item.name.upper(): item.updated_at for item in items}
         for group, items in zip(ordered, listed, strict=True)

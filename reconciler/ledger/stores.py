@@ -13,8 +13,6 @@ a ledger that cannot be recorded is found before GitHub is changed, not after.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import fcntl
 import os
 import tempfile
@@ -23,20 +21,17 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Protocol
 
 from reconciler.errors import ApiError, LedgerError, UsageError
-from reconciler.github.client import GitHubClient
+from reconciler.github.permissions import CONTENTS_WRITE
 from reconciler.ledger.format import Entry, EntryKey, Ledger, dump_ledger, parse_ledger
+
+if TYPE_CHECKING:  # the file store and `--help` never load the HTTP stack
+    from reconciler.github.contents import Contents
 
 DEFAULT_LEDGER_PATH = ".reconciler-ledger.json"
 _SAVE_ATTEMPTS = 4
-_CONTENTS = (
-    "fine-grained tokens and GitHub Apps need Repository permissions: Contents ({}) on the "
-    "ledger's repository; classic tokens need repo"
-)
-_CONTENTS_READ, _CONTENTS_WRITE = _CONTENTS.format("read"), _CONTENTS.format("write")
 # Another run's read-merge-write takes milliseconds; a lock held this long is a stuck process.
 LOCK_TIMEOUT = 60.0
 _LOCK_POLL = 0.05
@@ -143,7 +138,7 @@ class FileLedgerStore:
 class GitHubLedgerStore:
     """`github:OWNER/REPO[@BRANCH]:PATH` through the contents API."""
 
-    client: GitHubClient
+    contents: Contents
     repo: str
     path: str
     branch: str | None = None
@@ -153,76 +148,41 @@ class GitHubLedgerStore:
         at = f"@{self.branch}" if self.branch else ""
         return f"github:{self.repo}{at}:{self.path}"
 
-    def _repo_path(self) -> str:
-        owner, name = self.repo.split("/", 1)
-        return f"/repos/{quote(owner)}/{quote(name)}"
-
-    def _url_path(self) -> str:
-        return f"{self._repo_path()}/contents/{quote(self.path)}"
-
     def load(self) -> Ledger:
-        params = {"ref": self.branch} if self.branch else None
-        resp = self.client.request(
-            "GET", self._url_path(), params=params, ok=(200, 404), permission=_CONTENTS_READ
-        )
-        if resp.status_code == 404:
+        answer = self.contents.get(self.repo, self.path, self.branch)
+        if answer is None:
             self._check_branch()
             self._sha = None
             return Ledger()
-        data = _json_object(resp, f"GET {self._url_path()}")
-        if data.get("type") != "file":
+        if not answer.is_file:
             raise LedgerError(f"{self.describe()}: is not a file")
-        sha = data.get("sha")
-        if not isinstance(sha, str) or not sha:
-            raise LedgerError(f"GET {self._url_path()}: GitHub's answer has no file sha")
-        self._sha = sha
-        if data.get("encoding") == "base64":
-            raw = _decode(data.get("content"), f"GET {self._url_path()}")
-        else:
+        self._sha = answer.sha()
+        raw = answer.content()
+        if raw is None:
             # Over 1 MB the contents API answers `"encoding": "none"` and no content; the git
             # blobs API serves the same blob, by sha, up to 100 MB.
-            raw = self._blob(sha)
+            raw = self.contents.blob(self.repo, self._sha)
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             raise LedgerError(f"{self.describe()}: the ledger is not UTF-8 text") from None
         return parse_ledger(text, self.describe())
 
-    def _blob(self, sha: str) -> bytes:
-        path = f"{self._repo_path()}/git/blobs/{quote(sha)}"
-        data = _json_object(
-            self.client.request("GET", path, permission=_CONTENTS_READ), f"GET {path}"
-        )
-        if data.get("encoding") != "base64":
-            raise LedgerError(
-                f"GET {path}: unexpected blob encoding {str(data.get('encoding'))[:40]!r}"
-            )
-        return _decode(data.get("content"), f"GET {path}")
-
     def check_writable(self) -> None:
         """The branch exists (checked by `load`); the token may push to the repository.
         GitHub says so in `permissions.push` for user tokens; an app's installation token
         carries no `permissions` there, so only an explicit false refuses."""
-        path = self._repo_path()
-        data = _json_object(
-            self.client.request("GET", path, permission=_CONTENTS_READ), f"GET {path}"
-        )
-        permissions = data.get("permissions")
-        if isinstance(permissions, dict) and permissions.get("push") is False:
+        if not self.contents.may_push(self.repo):
             raise LedgerError(
                 f"{self.describe()}: the token cannot write to {self.repo} (GitHub says "
                 "permissions.push is false)",
-                hint=_CONTENTS_WRITE,
+                hint=CONTENTS_WRITE,
             )
 
     def _check_branch(self) -> None:
         """No file yet is an empty ledger; no such repository or branch is a mistake, said
         now rather than by the save after apply has written every secret."""
-        path = self._repo_path()
-        if self.branch:
-            path += f"/branches/{quote(self.branch)}"
-        found = self.client.request("GET", path, ok=(200, 404), permission=_CONTENTS_READ)
-        if found.status_code == 404:
+        if not self.contents.exists(self.repo, self.branch):
             what = f"branch {self.branch} of {self.repo}" if self.branch else self.repo
             raise LedgerError(
                 f"{self.describe()}: {what} does not exist, or the token cannot see it",
@@ -233,17 +193,14 @@ class GitHubLedgerStore:
     def save(self, changes: Mapping[EntryKey, Entry | None], key_id: str | None) -> Ledger:
         for _ in range(_SAVE_ATTEMPTS):
             ledger = self.load().updated(changes, key_id)
-            body: dict[str, str] = {
-                "message": "reconciler: update the secrets ledger",
-                "content": base64.b64encode(dump_ledger(ledger).encode("utf-8")).decode("ascii"),
-            }
-            if self._sha:
-                body["sha"] = self._sha
-            if self.branch:
-                body["branch"] = self.branch
             try:
-                self.client.request(
-                    "PUT", self._url_path(), body=body, ok=(200, 201), permission=_CONTENTS_WRITE
+                self.contents.put(
+                    self.repo,
+                    self.path,
+                    dump_ledger(ledger).encode("utf-8"),
+                    "reconciler: update the secrets ledger",
+                    sha=self._sha,
+                    branch=self.branch,
                 )
             except ApiError as e:
                 if e.request.status in (409, 422):
@@ -255,23 +212,6 @@ class GitHubLedgerStore:
             f"{_SAVE_ATTEMPTS} attempts. GitHub is already changed; re-run apply to record it",
             hint="run applies one at a time (a concurrency group in the workflow)",
         )
-
-
-def _json_object(resp: Any, request: str) -> dict[str, Any]:
-    try:
-        data = resp.json()
-    except ValueError:
-        data = None
-    if not isinstance(data, dict):
-        raise LedgerError(f"{request}: GitHub's answer is not a JSON object")
-    return data
-
-
-def _decode(content: object, request: str) -> bytes:
-    try:
-        return base64.b64decode(str(content or ""))
-    except (binascii.Error, ValueError):
-        raise LedgerError(f"{request}: the ledger's content is not valid base64") from None
 
 
 def parse_ledger_location(spec: str) -> tuple[str, str, str | None] | Path:

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from reconciler.sandbox.errors import ApiError, not_found
-from reconciler.sandbox.gitdata import DEFAULT_BRANCH, SANDBOX_SIGNATURE, Signature, blob_sha
-from reconciler.sandbox.issues import Issue
-from reconciler.sandbox.permissions import DEFAULT_APP_PERMISSIONS
-from reconciler.sandbox.state import Repo, World
+from reconciler.sandbox.rules.errors import ApiError, not_found
+from reconciler.sandbox.rules.permissions import DEFAULT_APP_PERMISSIONS
+from reconciler.sandbox.world.git import DEFAULT_BRANCH, SANDBOX_SIGNATURE, Signature, blob_sha
+from reconciler.sandbox.world.issues import Issue
+from reconciler.sandbox.world.scopes import Repo
+from reconciler.sandbox.world.state import World
 
 
 class Population:

@@ -1,4 +1,5 @@
-"""Seed files and state dumps: one JSON-able format for both, so a dump loads back.
+"""Seed files -> the world. One JSON-able format for seeds and dumps (`dump.py`), so a dump
+loads back.
 
     orgs:
       octo-org:
@@ -15,37 +16,53 @@
     tokens:
       t-readonly: {organization_dependabot_secrets: read, metadata: read}
 
-A repository entry may also carry `files` (per branch) and `issues` (with comments);
-`seed_content.py` documents those keys. GitHub Apps are not part of the format.
-
 A secret may also carry `created_at`/`updated_at` (`YYYY-MM-DDTHH:MM:SSZ`); dumps
 always do, so timestamps survive a round trip. Key pairs are not part of the format:
 each load makes new ones. Org secrets default to visibility `all`.
+
+A repository entry may also carry `files` (per branch) and `issues` (with comments):
+
+    repos:
+      octo-org/web:
+        files:                      # branch -> path -> file; other branches start at main's
+          main:                     # first commit, then get their own files
+            ledger.json: {content: "{}"}          # or content_base64 for non-UTF-8 bytes
+          reconciler-ledger: {}
+        issues:
+          7:
+            pull_request: true
+            comments:
+              - {body: "plan ...", user: "sandbox-user"}   # id, created_at, updated_at kept
+                                                            # when given (dumps give them)
+
+Only the head of each branch is kept: commit history and commit shas do not survive
+a round trip, blob shas (content) do.
+
+GitHub Apps are not part of the format.
 """
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
-from reconciler.sandbox.seed_content import (
-    ContentSeedError,
-    dump_content,
-    load_files,
-    load_issues,
-)
-from reconciler.sandbox.state import Org, Repo, Secret
+import yaml
 
-if TYPE_CHECKING:
-    from reconciler.sandbox.server import Sandbox
+from reconciler.sandbox.pipeline.auth import Authenticator
+from reconciler.sandbox.world.accounts import SANDBOX_USER, Author
+from reconciler.sandbox.world.git import DEFAULT_BRANCH, SANDBOX_SIGNATURE, Signature
+from reconciler.sandbox.world.issues import Comment, Issue
+from reconciler.sandbox.world.scopes import Org, Repo, Secret
+from reconciler.sandbox.world.state import World
 
 
 class SeedError(ValueError):
     """A seed that does not follow the format; the message names where."""
 
 
-def _mapping(value: object, where: str) -> Mapping[str, Any]:
+def _mapping(value: object, where: str) -> Mapping[Any, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -61,7 +78,7 @@ def _value(spec: Mapping[str, Any], where: str) -> bytes:
     raise SeedError(f"{where}: a secret needs `value` or `value_base64`")
 
 
-def _secrets(sb: Sandbox, scope: Org | Repo, data: object, where: str) -> None:
+def _secrets(world: World, scope: Org | Repo, data: object, where: str) -> None:
     for app, secrets in _mapping(data, where).items():
         for name, raw in _mapping(secrets, f"{where}.{app}").items():
             spec = _mapping(raw, f"{where}.{app}.{name}")
@@ -71,23 +88,23 @@ def _secrets(sb: Sandbox, scope: Org | Repo, data: object, where: str) -> None:
             if isinstance(scope, Org):
                 visibility = str(spec.get("visibility", "all"))
                 for repo_name in spec.get("repositories") or []:
-                    selected.add(sb.world.repo(scope.login, str(repo_name)).id)
+                    selected.add(world.repo(scope.login, str(repo_name)).id)
             if "updated_at" in spec:
                 created = str(spec.get("created_at", spec["updated_at"]))
                 secret = Secret(name.upper(), value, visibility, selected, created,
                                 str(spec["updated_at"]))  # fmt: skip
-                sb.world.restore_secret(scope, app, secret)
+                world.restore_secret(scope, app, secret)
             else:
-                sb.world.put_secret(
+                world.put_secret(
                     scope, app, name, value, visibility=visibility,
                     selected=selected if visibility == "selected" else None,
                 )  # fmt: skip
 
 
-def load_seed(sb: Sandbox, data: Mapping[str, Any]) -> None:
-    """Load `data` into the sandbox's world; anything malformed is a SeedError."""
+def load_seed(world: World, auth: Authenticator, data: Mapping[str, Any]) -> None:
+    """Load `data` into the world (tokens into `auth`); anything malformed is a SeedError."""
     try:
-        _load(sb, data)
+        _load(world, auth, data)
     except SeedError:
         raise
     except (ValueError, TypeError, KeyError, AttributeError) as e:
@@ -95,8 +112,7 @@ def load_seed(sb: Sandbox, data: Mapping[str, Any]) -> None:
         raise SeedError(f"the seed does not follow the format ({type(e).__name__}: {e})") from e
 
 
-def _load(sb: Sandbox, data: Mapping[str, Any]) -> None:
-    world = sb.world
+def _load(world: World, auth: Authenticator, data: Mapping[str, Any]) -> None:
     with world.lock:
         for login, raw in _mapping(data.get("orgs"), "orgs").items():
             spec = _mapping(raw, f"orgs.{login}")
@@ -113,62 +129,87 @@ def _load(sb: Sandbox, data: Mapping[str, Any]) -> None:
             world.add_repo(full_name, private=bool(spec.get("private")))
         for login, raw in _mapping(data.get("orgs"), "orgs").items():
             secrets = _mapping(raw, f"orgs.{login}").get("secrets")
-            _secrets(sb, world.org(login), secrets, f"orgs.{login}.secrets")
+            _secrets(world, world.org(login), secrets, f"orgs.{login}.secrets")
         for full_name, raw in _mapping(data.get("repos"), "repos").items():
             spec = _mapping(raw, f"repos.{full_name}")
             target = world.scope(full_name)
             assert isinstance(target, Repo)  # add_repo above made it
-            _secrets(sb, target, spec.get("secrets"), f"repos.{full_name}.secrets")
-            try:
-                load_files(world, target, spec.get("files"), f"repos.{full_name}.files")
-                load_issues(world, target, spec.get("issues"), f"repos.{full_name}.issues")
-            except ContentSeedError as e:
-                raise SeedError(str(e)) from e
+            _secrets(world, target, spec.get("secrets"), f"repos.{full_name}.secrets")
+            _files(world, target, spec.get("files"), f"repos.{full_name}.files")
+            _issues(world, target, spec.get("issues"), f"repos.{full_name}.issues")
         for token, permissions in _mapping(data.get("tokens"), "tokens").items():
             perms = _mapping(permissions, f"tokens.{token}")
-            sb.add_token(token, {str(k): str(v) for k, v in perms.items()})
+            auth.add_token(token, {str(k): str(v) for k, v in perms.items()})
 
 
-def _secret_dump(scope: Org | Repo, secret: Secret) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _bytes(spec: Mapping[str, Any], where: str) -> bytes:
+    if "content_base64" in spec:
+        return base64.b64decode(str(spec["content_base64"]), validate=True)
+    if "content" in spec:
+        return str(spec["content"]).encode()
+    raise SeedError(f"{where}: a file needs `content` or `content_base64`")
+
+
+def _files(world: World, repo: Repo, data: object, where: str) -> None:
+    branches = _mapping(data, where)
+    git = repo.git
+    start = git.branches[DEFAULT_BRANCH]
+    for branch in branches:
+        if str(branch) not in git.branches:
+            git.branch(str(branch), start)
+    for branch, files in branches.items():
+        for path, raw in _mapping(files, f"{where}.{branch}").items():
+            spec = _mapping(raw, f"{where}.{branch}.{path}")
+            data_bytes = _bytes(spec, f"{where}.{branch}.{path}")
+            author = Signature(*SANDBOX_SIGNATURE, world.clock.tick())
+            git.commit(str(branch), str(path), data_bytes, "Seed", author)
+
+
+def _author(raw: object) -> Author:
+    if raw is None or raw == SANDBOX_USER.login:
+        return SANDBOX_USER
+    if isinstance(raw, str):
+        return Author(raw, 0, "User", "NONE")
+    spec = _mapping(raw, "user")
+    return Author(
+        str(spec["login"]),
+        int(spec.get("id", 0)),
+        str(spec.get("type", "User")),
+        str(spec.get("author_association", "NONE")),
+    )
+
+
+def _issues(world: World, repo: Repo, data: object, where: str) -> None:
+    for key, raw in _mapping(data, where).items():
+        spec = _mapping(raw, f"{where}.{key}")
+        number = int(key)
+        issue = repo.issues.setdefault(number, Issue(number, bool(spec.get("pull_request"))))
+        for index, entry in enumerate(spec.get("comments") or []):
+            comment = _mapping(entry, f"{where}.{key}.comments[{index}]")
+            if "id" in comment:
+                comment_id = int(comment["id"])
+                world.observe_comment_id(comment_id)
+            else:
+                comment_id = world.next_comment_id()
+            if "updated_at" in comment:
+                updated = str(comment["updated_at"])
+                created = str(comment.get("created_at", updated))
+                world.clock.observe(updated)
+            else:
+                created = updated = world.clock.tick()
+            body = str(comment.get("body", ""))
+            author = _author(comment.get("user"))
+            issue.comments.append(Comment(comment_id, body, author, created, updated))
+
+
+def read_seed(path: str) -> dict[str, Any]:
+    """A seed file, YAML or JSON (JSON is YAML, so one loader reads both)."""
     try:
-        out["value"] = secret.value.decode()
-    except UnicodeDecodeError:
-        out["value_base64"] = base64.b64encode(secret.value).decode()
-    if isinstance(scope, Org):
-        out["visibility"] = secret.visibility
-        if secret.visibility == "selected":
-            repos = (scope.repo_by_id(i) for i in secret.selected)
-            out["repositories"] = sorted(r.name for r in repos if r is not None)
-    out["created_at"] = secret.created_at
-    out["updated_at"] = secret.updated_at
-    return out
-
-
-def _scope_secrets(scope: Org | Repo) -> dict[str, Any]:
-    return {
-        app: {name: _secret_dump(scope, s) for name, s in sorted(secrets.items())}
-        for app, secrets in sorted(scope.secrets.items())
-        if secrets
-    }
-
-
-def dump_state(sb: Sandbox) -> dict[str, Any]:
-    world = sb.world
-    orgs: dict[str, Any] = {}
-    repos: dict[str, Any] = {}
-    with world.lock:
-        for org in sorted(world.orgs.values(), key=lambda o: o.login.lower()):
-            ordered = sorted(org.repos.values(), key=lambda r: r.id)
-            orgs[org.login] = {
-                "repos": [{"name": r.name, "private": r.private, "id": r.id} for r in ordered],
-                "secrets": _scope_secrets(org),
-            }
-            for repo in ordered:
-                secrets = _scope_secrets(repo)
-                content = dump_content(repo)
-                if secrets or content:
-                    repos[repo.full_name] = {"private": repo.private, "secrets": secrets}
-                    repos[repo.full_name].update(content)
-    tokens = {t: p for t, p in sb.app.tokens().items() if t != sb.token}
-    return {"orgs": orgs, "repos": repos, "tokens": tokens}
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as e:
+        raise SeedError(f"not valid YAML or JSON: {e}") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise SeedError("the seed must be a mapping at the top level")
+    return data

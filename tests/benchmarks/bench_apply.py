@@ -14,7 +14,6 @@ computed, not waited for), and a second, converged apply's request count.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import json
 import sys
@@ -24,6 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from reconciler import cli
+from reconciler.env import Env
 from reconciler.sandbox import Sandbox, SandboxConfig
 
 ORG = "bench-org"
@@ -53,9 +53,10 @@ def manifest(n_org: int, n_repo: int, repos: int) -> str:
 
 def run(args: list[str], env: dict[str, str]) -> tuple[int, str, float]:
     out = io.StringIO()
+    # Progress lines go to a stderr nobody reads: they are not the benchmark's.
+    cli_env = Env(environ=env, stdin=io.StringIO(), stdout=out, stderr=io.StringIO())
     start = time.perf_counter()
-    with contextlib.redirect_stderr(io.StringIO()):  # progress lines: not the benchmark's
-        code = cli.main(args, env, out=out)
+    code = cli.main(args, cli_env)
     return code, out.getvalue(), time.perf_counter() - start
 
 

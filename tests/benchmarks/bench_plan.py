@@ -25,6 +25,7 @@ from pathlib import Path
 
 from reconciler import cli
 from reconciler.diff import diff
+from reconciler.env import Env
 from reconciler.github.client import GitHubClient
 from reconciler.github.transport import ClientConfig
 from reconciler.live import read_live
@@ -155,9 +156,10 @@ def minimum(seed: Seed, shape: Shape) -> dict[str, int]:
 def run_plan(sb: Sandbox, manifest: Path, concurrency: int) -> tuple[float, str]:
     env = {**ENV, "GITHUB_TOKEN": sb.token, "GITHUB_API_URL": sb.url}
     out = io.StringIO()
+    cli_env = Env(environ=env, stdin=io.StringIO(), stdout=out, stderr=sys.stderr)
     args = ["plan", str(manifest), "--values", "skip-unknown", "--format", "json"]
     start = time.perf_counter()
-    code = cli.main([*args, "--concurrency", str(concurrency), "--detailed-exitcode"], env, out=out)
+    code = cli.main([*args, "--concurrency", str(concurrency), "--detailed-exitcode"], cli_env)
     elapsed = time.perf_counter() - start
     if code != 0:
         sys.exit(f"plan exited {code} (expected a no-op plan, 0)")
@@ -247,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
             live, _ = read_live(desired, client)
         finally:
             client.close()
-        noop = diff(desired.groups, live, ValuePolicy.SKIP_UNKNOWN, reads=client.counters.reads)
+        noop = diff(
+            desired.groups, live, ValuePolicy.SKIP_UNKNOWN, reads=client.transport.counters.reads
+        )
         assert not noop.has_changes, "the benchmark manifest should be a no-op"
         repeat = 3 if args.small else 5
         print(f"\nCPU time, best of {repeat} (time.process_time), ms")

@@ -1,0 +1,228 @@
+"""The flag groups several subcommands share, each with the frozen options it parses into,
+and the checks that bound numeric flags. A command module adds the groups it takes to its
+parser and builds its `Options` from them; nothing below the commands sees a Namespace.
+
+Messages never quote the text given: a value pasted into a flag must not be echoed (see the
+CLI's parser).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from reconciler.github.urls import DEFAULT_API_URL
+from reconciler.ledger.stores import DEFAULT_LEDGER_PATH
+from reconciler.model import DriftPolicy
+from reconciler.plan import ValuePolicy
+
+LEDGER_ENV = "RECONCILER_LEDGER"
+
+# Flag bounds.
+MAX_SECONDS = 86_400.0  # a day: longer pacing or rate-limit waits are a typo, not a plan
+MAX_CONCURRENCY = 64  # GitHub's secondary limits start near 100 concurrent requests
+
+
+class OutputFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+    MARKDOWN = "markdown"
+
+
+# -- flag checks ---------------------------------------------------------------------------------
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {what}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected {what}, not infinity or NaN")
+    return value
+
+
+def seconds(text: str) -> float:
+    value = _number(text, "a number of seconds")
+    if not 0 <= value <= MAX_SECONDS:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SECONDS:.0f} seconds")
+    return value
+
+
+def timeout(text: str) -> float:
+    value = _number(text, "a number of seconds")
+    if not 0.01 <= value <= 3600:
+        raise argparse.ArgumentTypeError("must be between 0.01 and 3600 seconds")
+    return value
+
+
+def fraction(text: str) -> float:
+    value = _number(text, "a fraction between 0 and 1")
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError("must be a fraction between 0 and 1 (0.3 = 30 %)")
+    return value
+
+
+def int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number from {low} to {high}"
+            ) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+# -- manifests: PATH... --allow-env --------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Manifests:
+    paths: tuple[str, ...]
+    allow_env: tuple[str, ...] = ()
+
+    @classmethod
+    def from_args(cls, ns: argparse.Namespace) -> Manifests:
+        return cls(tuple(ns.paths), tuple(ns.allow_env))
+
+
+def add_manifest_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH", help="manifest files or directories")
+    p.add_argument(
+        "--allow-env",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="also allow env variables matching PATTERN as value sources (a well-known "
+        "cloud/runner credential only by its exact name)",
+    )
+
+
+# -- connection: how to reach GitHub -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    api_url: str | None = None  # None: $GITHUB_API_URL or the default
+    api_version: str | None = None
+    concurrency: int = 8
+    max_wait: float = 120.0
+    timeout: float = 30.0
+
+    @classmethod
+    def from_args(cls, ns: argparse.Namespace) -> Connection:
+        return cls(ns.api_url, ns.api_version, ns.concurrency, ns.max_wait, ns.timeout)
+
+
+def add_connection_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--api-url",
+        help=f"REST API base URL (default: $GITHUB_API_URL or {DEFAULT_API_URL}; "
+        "GHES: https://HOST/api/v3; GHE.com: https://api.SUBDOMAIN.ghe.com)",
+    )
+    p.add_argument("--api-version", help="send this X-GitHub-Api-Version on every request")
+    p.add_argument(
+        "--concurrency",
+        type=int_between(1, MAX_CONCURRENCY),
+        default=8,
+        help=f"reads in flight (1 to {MAX_CONCURRENCY}, default 8)",
+    )
+    p.add_argument(
+        "--max-wait",
+        type=seconds,
+        default=120.0,
+        help="longest rate-limit wait in seconds before giving up",
+    )
+    p.add_argument(
+        "--timeout",
+        type=timeout,
+        default=30.0,
+        help="seconds one network read may wait (default 30); a whole answer may take "
+        "4 times as long",
+    )
+
+
+# -- the value ledger ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerChoice:
+    location: str | None = None  # None: $RECONCILER_LEDGER or the default file
+    enabled: bool = True  # False: --no-ledger, neither read nor write one
+
+    @classmethod
+    def from_args(cls, ns: argparse.Namespace) -> LedgerChoice:
+        return cls(ns.ledger, not getattr(ns, "no_ledger", False))
+
+    def spec(self, environ: Mapping[str, str]) -> str:
+        """Where the ledger is: the flag, else $RECONCILER_LEDGER, else the default file."""
+        return self.location or environ.get(LEDGER_ENV) or DEFAULT_LEDGER_PATH
+
+
+def add_ledger_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--ledger",
+        metavar="LOCATION",
+        help=f"the value ledger: a file (default: ${LEDGER_ENV} or {DEFAULT_LEDGER_PATH})"
+        " or github:OWNER/REPO[@BRANCH]:PATH",
+    )
+
+
+# -- remote: what plan and apply share -----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Remote:
+    connection: Connection = field(default_factory=Connection)
+    ledger: LedgerChoice = field(default_factory=LedgerChoice)
+    drift: DriftPolicy | None = None  # None: the manifest's policy
+    values: ValuePolicy = ValuePolicy.AUTO
+    format: OutputFormat = OutputFormat.TEXT
+    detailed_exitcode: bool = False
+
+    @classmethod
+    def from_args(cls, ns: argparse.Namespace) -> Remote:
+        return cls(
+            connection=Connection.from_args(ns),
+            ledger=LedgerChoice.from_args(ns),
+            drift=DriftPolicy(ns.drift) if ns.drift else None,
+            values=ValuePolicy(ns.values),
+            format=OutputFormat(ns.format),
+            detailed_exitcode=ns.detailed_exitcode,
+        )
+
+
+def add_remote_arguments(p: argparse.ArgumentParser) -> None:
+    add_connection_arguments(p)
+    add_ledger_arguments(p)
+    p.add_argument("--no-ledger", action="store_true", help="neither read nor write a ledger")
+    p.add_argument(
+        "--drift",
+        choices=[d.value for d in DriftPolicy],
+        help="override the manifest's drift policy (default overwrite)",
+    )
+    p.add_argument(
+        "--values",
+        choices=[v.value for v in ValuePolicy],
+        default=ValuePolicy.AUTO.value,
+        help="which values to write: auto (new or not comparable), skip-unknown, always",
+    )
+    p.add_argument(
+        "--format",
+        choices=[f.value for f in OutputFormat],
+        default=OutputFormat.TEXT.value,
+        help="output format",
+    )
+    p.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when changes are present (plan) or were made (apply)",
+    )
