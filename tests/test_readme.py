@@ -75,5 +75,6 @@ def test_every_documented_flag_exists() -> None:
             if isinstance(choices, dict):
                 stack.extend(choices.values())
     mentioned = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", README))
-    other_tools = {"--check", "--strict"}  # `ruff format --check`, `mypy --strict`
+    # `ruff format --check`, `mypy --strict`, pytest-cov in the test command
+    other_tools = {"--check", "--strict", "--cov", "--cov-report"}
     assert mentioned - known - other_tools == set()

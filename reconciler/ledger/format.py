@@ -9,7 +9,7 @@ hash, which would let anyone holding the ledger confirm a guessed value) and the
 - live `updated_at` != recorded                       -> someone changed it outside reconciler.
 
 Without a key the ledger records no value-derived data at all, and values stay
-"not comparable". Pure: parsing, merging and fingerprinting; storage is in ledger_store.
+"not comparable". Pure: parsing, merging and fingerprinting; storage is in `stores`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Every problem in every file is collected and raised once as a ManifestError, so a
 user fixes everything in one pass. Reading one file (YAML → schema → semantic rules)
-lives in `manifest_read`; this module finds files and merges what they declare.
+lives in `read`; this module finds files and merges what they declare.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ class LoadResult:
 def load_manifests(paths: Sequence[str], *, extra_allow_env: Sequence[str] = ()) -> LoadResult:
     """Read, validate and merge the manifests at `paths` (files or directories).
 
-    Which files in a directory are manifests is decided by `manifest_discovery`.
+    Which files in a directory are manifests is decided by `discovery`.
     Raises ManifestError carrying every problem found in every file.
     """
     problems: list[Problem] = []
@@ -110,7 +110,7 @@ def _read(file: str, *, named: bool, problems: list[Problem]) -> FileManifest | 
     """One file's manifest, or why a file found in a directory is not one.
 
     Anything broken is a problem whether the file was named or found (see
-    `manifest_discovery`): skipping a broken manifest would let prune delete its secrets.
+    `discovery`): skipping a broken manifest would let prune delete its secrets.
     """
     data = _read_bytes(file)
     if isinstance(data, str):
