@@ -1,7 +1,7 @@
 """Shared fixtures: a running sandbox whose every exchange is checked against GitHub's spec.
 
 `sandbox` yields a started `Sandbox` recording raw exchanges. At teardown each one is
-validated by `tests/openapi_check.py` (openapi-core against GitHub's OpenAPI description,
+validated by `tests/support/openapi_check.py` (openapi-core against GitHub's OpenAPI description,
 vendored in `tests/openapi/`), and the test errors if any does not conform or the sandbox
 hit an internal error. Use `make_sandbox(**config)` for a non-default configuration; it is
 checked the same way.
@@ -10,20 +10,15 @@ checked the same way.
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# The helper modules beside this file (openapi_check, sandbox_client) are plain imports.
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from openapi_check import sandbox_problems
-from sandbox_client import Api
-
 from reconciler.sandbox import Clock, Sandbox, SandboxConfig
+from tests.support.openapi_check import sandbox_problems
+from tests.support.sandbox_client import Api
 
 
 @pytest.fixture

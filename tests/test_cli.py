@@ -13,9 +13,8 @@ import pytest
 import requests
 
 from reconciler.sandbox import Sandbox
-from tests.e2e import run, write_manifest
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from tests.support.e2e import run, write_manifest
+from tests.support.paths import REPO_ROOT
 
 SIMPLE = """
 version: 1

@@ -23,10 +23,10 @@ import yaml
 
 from reconciler.github.comments import MARKER_PREFIX
 from reconciler.sandbox import Sandbox
-from tests.e2e import run, write_manifest
+from tests.support.e2e import run, write_manifest
+from tests.support.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-WORKFLOWS = ROOT / "examples" / "workflows"
+WORKFLOWS = REPO_ROOT / "examples" / "workflows"
 BIN = Path(sys.executable).parent
 _EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
 
@@ -45,7 +45,7 @@ def _workflow(name: str) -> dict[str, Any]:
 
 
 def _action() -> dict[str, Any]:
-    doc = _yaml(ROOT / "action.yml")
+    doc = _yaml(REPO_ROOT / "action.yml")
     assert isinstance(doc, dict)
     return doc
 
@@ -118,7 +118,7 @@ def test_drift_workflow_is_scheduled_and_fails_on_drift() -> None:
 def test_examples_still_validate_with_workflows_beside_them(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.chdir(ROOT)
+    monkeypatch.chdir(REPO_ROOT)
     result = run(capsys, ["validate", "examples/"])
     assert result.code == 0, result.err
     assert "skipped 3 non-manifest files" in result.out
@@ -137,7 +137,7 @@ def test_action_metadata_is_a_composite_action_using_only_declared_inputs() -> N
     inputs = action["inputs"]
     for name, spec in inputs.items():
         assert spec.get("description"), name
-    text = (ROOT / "action.yml").read_text(encoding="utf-8")
+    text = (REPO_ROOT / "action.yml").read_text(encoding="utf-8")
     used = set(re.findall(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}", text))
     assert used, "the action uses no inputs"
     assert used <= set(inputs), used - set(inputs)
@@ -167,7 +167,7 @@ def _run_action(
 ) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
     """Run the action's reconciler step with bash, the way a runner would."""
     action = _action()
-    github = {"api_url": sb.url, "token": "workflow-token", "action_path": str(ROOT)}
+    github = {"api_url": sb.url, "token": "workflow-token", "action_path": str(REPO_ROOT)}
     inputs = {
         name: _evaluate(str(spec.get("default", "")), {}, github)
         for name, spec in action["inputs"].items()
@@ -282,7 +282,7 @@ def test_action_validation_errors_become_annotations_and_fail_the_step(
 
 
 def _hook() -> dict[str, Any]:
-    hooks = _yaml(ROOT / ".pre-commit-hooks.yaml")
+    hooks = _yaml(REPO_ROOT / ".pre-commit-hooks.yaml")
     assert isinstance(hooks, list)
     [hook] = hooks
     assert isinstance(hook, dict)
@@ -312,7 +312,7 @@ def test_pre_commit_hook_runs_an_existing_command(tmp_path: Path) -> None:
     assert entry == ["reconciler", "validate"]
     executable = shutil.which(entry[0], path=str(BIN))
     assert executable, f"{entry[0]} is not installed beside {sys.executable}"
-    shutil.copy(ROOT / "examples" / "repos.yaml", tmp_path / "repos.yaml")
+    shutil.copy(REPO_ROOT / "examples" / "repos.yaml", tmp_path / "repos.yaml")
     ok = _run_hook(hook, tmp_path)
     assert ok.returncode == 0, ok.stderr
     broken = tmp_path / "broken.yaml"
@@ -324,10 +324,10 @@ def test_pre_commit_hook_runs_an_existing_command(tmp_path: Path) -> None:
 def test_pre_commit_hook_passes_in_a_repository_with_workflows(tmp_path: Path) -> None:
     hook = _hook()
     (tmp_path / "secrets").mkdir()
-    shutil.copy(ROOT / "examples" / "repos.yaml", tmp_path / "secrets" / "repos.yaml")
+    shutil.copy(REPO_ROOT / "examples" / "repos.yaml", tmp_path / "secrets" / "repos.yaml")
     (tmp_path / ".github" / "workflows").mkdir(parents=True)
     shutil.copy(WORKFLOWS / "plan.yml", tmp_path / ".github" / "workflows" / "plan.yml")
-    shutil.copy(ROOT / "action.yml", tmp_path / "action.yml")
+    shutil.copy(REPO_ROOT / "action.yml", tmp_path / "action.yml")
     proc = _run_hook(hook, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("OK: 1 manifest files")
@@ -338,7 +338,7 @@ def test_pre_commit_hook_passes_in_a_repository_with_workflows(tmp_path: Path) -
 
 def _dockerfile() -> list[tuple[str, str]]:
     """(instruction, arguments) pairs, continuation lines joined, comments dropped."""
-    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    text = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
     joined = re.sub(r"\\\n", " ", text)
     out: list[tuple[str, str]] = []
     for raw in joined.splitlines():
@@ -388,7 +388,7 @@ def test_dockerfile_install_step_works_in_a_fresh_venv(tmp_path: Path) -> None:
         elif ins == "COPY":
             *sources, _dest = shlex.split(args)
             for source in sources:
-                origin = ROOT / source
+                origin = REPO_ROOT / source
                 if origin.is_dir():
                     shutil.copytree(
                         origin, context / source, ignore=shutil.ignore_patterns("__pycache__")
@@ -426,7 +426,7 @@ def test_dockerfile_install_step_works_in_a_fresh_venv(tmp_path: Path) -> None:
     assert version.returncode == 0, version.stderr
     assert version.stdout.startswith("reconciler ")
     validated = subprocess.run(
-        [str(venv / "bin" / "reconciler"), "validate", str(ROOT / "examples")],
+        [str(venv / "bin" / "reconciler"), "validate", str(REPO_ROOT / "examples")],
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -9,7 +9,7 @@ from reconciler.diff import diff
 from reconciler.model import App, LiveState, Scope, ScopeKind, Visibility
 from reconciler.plan import Action, ValuePolicy, ValueReason, explain_mismatch
 from reconciler.safety import Thresholds, unsafe_reasons
-from tests.builders import ORG, REPO, group, live, live_group, secret
+from tests.support.builders import ORG, REPO, group, live, live_group, secret
 
 SEL = Visibility.SELECTED
 

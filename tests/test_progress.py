@@ -18,8 +18,8 @@ from reconciler.model import LiveState
 from reconciler.plan import Action, Outcome, Result, ValuePolicy
 from reconciler.progress import Progress
 from reconciler.sandbox import Sandbox
-from tests.builders import group, secret
-from tests.e2e import cli_env, write_manifest
+from tests.support.builders import group, secret
+from tests.support.e2e import cli_env, write_manifest
 
 
 class _Tty(io.StringIO):

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ExitStatus
+from tests.support.paths import REPO_ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+README = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def _section(title: str) -> str:
@@ -33,7 +32,7 @@ def _schema_keys(node: Any, found: set[str]) -> set[str]:
 
 
 def test_manifest_reference_matches_the_schema() -> None:
-    schema = json.loads((ROOT / "schemas" / "manifest.schema.json").read_text())
+    schema = json.loads((REPO_ROOT / "schemas" / "manifest.schema.json").read_text())
     keys = _schema_keys(schema, set())
     table = _section("Manifest reference")
     documented = set()
@@ -52,7 +51,7 @@ def test_exit_code_table_matches_the_code() -> None:
 
 
 def test_the_test_command_is_what_ci_runs() -> None:
-    ci = (ROOT / ".ci" / "run").read_text()
+    ci = (REPO_ROOT / ".ci" / "run").read_text()
     setup = _section("Set up and try it (fresh clone)")
     commands = re.findall(r"```sh\n(.+?)\n```", setup)
     assert len(commands) == 2

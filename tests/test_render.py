@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
@@ -23,10 +22,10 @@ from reconciler.render import (
     render_results_text,
     render_text,
 )
-from tests.builders import REPO, group, live, live_group, secret
-from tests.markdown_check import inspect
+from tests.support.builders import REPO, group, live, live_group, secret
+from tests.support.markdown_check import inspect
+from tests.support.paths import GOLDEN
 
-GOLDEN = Path(__file__).parent / "golden"
 SEL, ALL, PRIV = Visibility.SELECTED, Visibility.ALL, Visibility.PRIVATE
 
 

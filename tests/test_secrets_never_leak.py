@@ -29,11 +29,11 @@ from reconciler.executor import ApplyOptions, resolve_values
 from reconciler.github.client import GitHubClient
 from reconciler.github.transport import ClientConfig
 from reconciler.manifest.load import load_manifests
-from reconciler.model import App, Scope, ScopeKind
+from reconciler.model import App, EnvSource, FileSource, Scope, ScopeKind
 from reconciler.plan import ValuePolicy
 from reconciler.sandbox import Fault, Sandbox
 from reconciler.values.sources import resolve
-from tests.e2e import cli_env, output, write_manifest
+from tests.support.e2e import cli_env, output, write_manifest
 
 TOKEN = "canary_LeakCanaryAdmin0123456789abcdefABCDEF"
 READ_ONLY_TOKEN = "canary_LeakCanaryReadOnly9876543210zyxwvuZY"
@@ -360,7 +360,8 @@ def test_reprs_never_show_values(harness: Harness, tmp_path: Path) -> None:
     harness.outputs.add("str DesiredState", str(desired))
     for secret in desired.secrets():
         harness.outputs.add(f"repr source {secret.name}", repr(secret.source))
-        value = resolve(secret.source, ENV, ())  # type: ignore[arg-type]
+        assert isinstance(secret.source, EnvSource | FileSource)  # the manifest seals nothing
+        value = resolve(secret.source, ENV, ())
         assert value.reveal() in VALUES  # the scan below would catch it, if it showed
         harness.outputs.add(f"repr value {secret.name}", repr(value))
         harness.outputs.add(f"str value {secret.name}", f"{value} {value!s} {value!r}")

@@ -17,9 +17,9 @@ from reconciler import cli
 from reconciler.errors import ExitStatus
 from reconciler.ledger.format import Entry, Ledger, dump_ledger
 from reconciler.sandbox import Sandbox
-from tests.e2e import Run, cli_env, run, write_manifest
+from tests.support.e2e import Run, cli_env, run, write_manifest
+from tests.support.paths import REPO_ROOT
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 PASTED = "ghp_PastedValue0123456789abcdefghijklmnop"
 
 MANIFEST = """

@@ -24,8 +24,8 @@ from reconciler.model import Location
 from reconciler.render import render_json
 from reconciler.safe_text import html_text, md_code, md_text, printable, printable_block
 from reconciler.sandbox import Sandbox
-from tests.e2e import run, write_manifest
-from tests.hostile_state import (
+from tests.support.e2e import run, write_manifest
+from tests.support.hostile_state import (
     HOSTILE,
     PASSES_NAME_CHECK,
     assert_terminal_safe,
@@ -35,7 +35,7 @@ from tests.hostile_state import (
     rename_repo,
     unsafe_characters,
 )
-from tests.markdown_check import TOOL_TAGS, inspect
+from tests.support.markdown_check import TOOL_TAGS, inspect
 
 ORG = "octo-org"
 _ZWSP = "\u200b"

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from reconciler.model import Location, Settings
 
-# The tool's namespace first: `tests/test_security_value_sources.py` checks that every
+# The tool's namespace first: `tests/values/test_security_sources.py` checks that every
 # variable the package reads is refused here, so a new one cannot slip through.
 FORBIDDEN_ENV = ("RECONCILER_*", "GITHUB_*", "GH_*", "ACTIONS_*", "RUNNER_*", "INPUT_*")
 

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from reconciler.sandbox import Fault, Sandbox, SandboxConfig
-from tests.sandbox_client import Api, error_of
+from tests.support.sandbox_client import Api, error_of
 
 T0 = 1_700_000_000
 APP = 4242

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from reconciler.sandbox import Clock, Fault, Sandbox, SandboxConfig, serve
-from tests.sandbox_client import Api
+from tests.support.sandbox_client import Api
 
 SECRETS = "/orgs/octo-org/dependabot/secrets"
 
@@ -170,7 +170,7 @@ def test_primary_rate_limit_fault(api: Api, sandbox: Sandbox, web: int) -> None:
 
 def test_fault_validation() -> None:
     with pytest.raises(ValueError, match="kind"):
-        Fault(kind="explode")  # type: ignore[arg-type]
+        Fault(kind="explode")  # type: ignore[arg-type]  # the runtime check of what mypy refuses
     with pytest.raises(ValueError, match="fraction"):
         Fault(kind="status", fraction=1.5)
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from reconciler.sandbox import Sandbox
-from tests.sandbox_client import Api, error_of
+from tests.support.sandbox_client import Api, error_of
 
 REPO = "/repos/octo-org/web"
 PR = f"{REPO}/issues/7/comments"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from reconciler.sandbox import Exchange, Sandbox
-from tests.openapi_check import check_exchanges, versioned_spec
+from tests.support.openapi_check import check_exchanges, versioned_spec
 
 URL = "http://127.0.0.1:1/orgs/octo-org/dependabot/secrets"
 JSON = (("Content-Type", "application/json; charset=utf-8"),)

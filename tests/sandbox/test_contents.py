@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from reconciler.sandbox import Sandbox
-from tests.sandbox_client import Api, error_of
+from tests.support.sandbox_client import Api, error_of
 
 REPO = "/repos/octo-org/web"
 LEDGER = f"{REPO}/contents/ledger/values.json"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.sandbox import APPS, Sandbox
-from tests.sandbox_client import Api
+from tests.support.sandbox_client import Api
 
 ORG_SECRETS_FOR_REPO = ("actions", "agents")
 

@@ -7,7 +7,7 @@ import base64
 import pytest
 
 from reconciler.sandbox import APPS, Sandbox
-from tests.sandbox_client import Api
+from tests.support.sandbox_client import Api
 
 ORG = "/orgs/octo-org/dependabot/secrets"
 

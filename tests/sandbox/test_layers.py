@@ -8,7 +8,8 @@ import ast
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.architecture import PACKAGE, cycles, module_name
+from tests.support.architecture import cycles, module_name
+from tests.support.paths import PACKAGE
 
 SANDBOX = "reconciler.sandbox"
 # Lowest first; each may import itself and those before it. The package's own modules

@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.sandbox import Sandbox
-from tests.sandbox_client import Api
+from tests.support.sandbox_client import Api
 
 BASE = "/orgs/octo-org/actions/secrets"
 

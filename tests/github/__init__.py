@@ -1,0 +1,1 @@
+"""Tests of reconciler.github: auth, transport under attack, malformed responses, PR comments."""

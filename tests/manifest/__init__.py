@@ -1,0 +1,1 @@
+"""Tests of reconciler.manifest: loading, YAML details, discovery, fuzzing (fixtures/ beside)."""

@@ -1,0 +1,1 @@
+"""Tests of reconciler.values: value sources attacked as a hostile manifest author would."""
