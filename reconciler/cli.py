@@ -8,13 +8,26 @@ import logging
 import os
 import re
 import sys
+import textwrap
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import replace
 from typing import Any, NoReturn, Protocol, TextIO
 
 from reconciler import __version__
-from reconciler.commands import apply, demo, import_, ledger, plan, sandbox, seal, validate
+from reconciler.commands import (
+    apply,
+    baseline,
+    completion,
+    demo,
+    import_,
+    ledger,
+    plan,
+    sandbox,
+    seal,
+    validate,
+)
+from reconciler.commands.manual import manual
 from reconciler.env import Env
 from reconciler.errors import ExitStatus, ManifestError, Problem, ReconcilerError, UsageError
 from reconciler.safe_text import printable_block
@@ -42,7 +55,18 @@ class _Options(Protocol):
 
 
 # In the order `--help` lists them.
-COMMANDS: tuple[_Command, ...] = (validate, plan, apply, ledger, import_, seal, sandbox, demo)
+COMMANDS: tuple[_Command, ...] = (
+    validate,
+    plan,
+    apply,
+    baseline,
+    ledger,
+    import_,
+    seal,
+    sandbox,
+    demo,
+    completion,
+)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -107,18 +131,38 @@ class _CommandParser(_Parser):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
-        self.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS)
+        self.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=_DEBUG_HELP
+        )
+        self.add_argument(
+            "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help=_VERBOSE_HELP
+        )
+
+
+_DEBUG_HELP = "show tracebacks and debug logs"
+_VERBOSE_HELP = "log progress details"
 
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="reconciler", description="GitHub secrets as code.")
     parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--debug", action="store_true", help=_DEBUG_HELP)
+    parser.add_argument("-v", "--verbose", action="store_true", help=_VERBOSE_HELP)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_CommandParser)
     for command in COMMANDS:
-        command.add_arguments(sub.add_parser(command.NAME, help=command.HELP))
+        text = manual(command.NAME)
+        command_parser = sub.add_parser(
+            command.NAME,
+            help=command.HELP,
+            description=(text.description if text else "") or command.HELP,
+            epilog=text.epilog() if text else None,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        command.add_arguments(command_parser)
+        # Raw, for the epilog's layout; so the description is wrapped here.
+        command_parser.description = textwrap.fill(command_parser.description or "", 78)
+        if command is completion:  # it prints the completion of the whole parser
+            command_parser.set_defaults(parser=parser)
     return parser
 
 

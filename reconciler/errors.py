@@ -229,3 +229,49 @@ class MalformedResponseError(ApiError):
         self.problem = problem
         place = f"{where}: " if where else ""
         super().__init__(request, f"malformed response: {place}{problem}", hint=_MALFORMED_HINT)
+
+
+class BaselineRefusedError(ReconcilerError):
+    """`baseline` would record something it cannot stand behind; nothing was recorded.
+    `reasons` are lines (`file:line:col  scope app NAME: why`), every one found."""
+
+    def __init__(self, problem: str, reasons: tuple[str, ...], *, hint: str) -> None:
+        self.problem = problem
+        self.reasons = reasons
+        listed = "\n".join(f"  {r}" for r in reasons)
+        super().__init__(f"{problem}; nothing was recorded:\n{listed}", hint=hint)
+
+
+class RepoPatternError(ReconcilerError):
+    """`import --repo` selected nothing it can read: a pattern that matches no repository of
+    the listed owners, or a glob whose owner is not an organization (found after listing)."""
+
+    def __init__(self, owner: str, problem: str) -> None:
+        self.owner = owner
+        self.problem = problem
+        super().__init__(
+            f"{owner} {problem}; nothing was imported",
+            hint="check the spelling (names and globs match case-insensitively), or list the "
+            "repositories with --repo OWNER/NAME",
+        )
+
+
+class OutputExistsError(UsageError):
+    """A file `import` would write is already there and `--force` was not given."""
+
+    def __init__(self, flag: str, path: str) -> None:
+        self.flag = flag
+        self.path = path
+        super().__init__(
+            f'{flag} "{path}" already exists; nothing was read or written',
+            hint="pass --force to overwrite it, or choose another file",
+        )
+
+
+class PlanProblemsError(ReconcilerError):
+    """Apply found, before its first write, problems that make it fail (an unreadable source,
+    a stale sealed value): the same ones `plan` reports. `message` is safety's wording."""
+
+    def __init__(self, message: str, count: int) -> None:
+        self.count = count
+        super().__init__(message, hint="fix each problem above, then run `reconciler plan` again")

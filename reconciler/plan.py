@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -117,6 +117,63 @@ def _opt(v: Visibility | None) -> str | None:
     return v.value if v else None
 
 
+class ProblemKind(StrEnum):
+    """What apply would refuse or fail on before its first write."""
+
+    SOURCE = "unreadable source"  # a value the plan writes cannot be read: apply fails
+    SEALED = "stale sealed value"  # GitHub would reject it: apply fails
+    UNSAFE = "unsafe"  # a safety threshold: apply refuses without --force
+    LEDGER_KEY = "no ledger key"  # every value rewritten, not comparable: refused without --force
+
+    @property
+    def needs_force(self) -> bool:
+        """--force lets apply go ahead; the other kinds fail whatever the flags."""
+        return self in (ProblemKind.UNSAFE, ProblemKind.LEDGER_KEY)
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyProblem:
+    """One reason the plan cannot be applied as is. Names a source, never a value."""
+
+    kind: ProblemKind
+    subject: str  # "octo-org actions NPM_TOKEN", a scope and app, or the ledger
+    message: str
+    hint: str = ""
+    location: str = ""  # file:line:col of the manifest entry, when there is one
+
+    def __str__(self) -> str:
+        where = f"{self.location}  " if self.location else ""
+        text = f"{where}{self.subject}: {self.message}"
+        return f"{text}\n    hint: {self.hint}" if self.hint else text
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "needs_force": self.kind.needs_force,
+            "subject": self.subject,
+            "location": self.location,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+
+def problems_headline(problems: Sequence[ApplyProblem], *, applying: bool) -> str:
+    """The words plan (what apply would do) and apply (what it does) put above the problems."""
+    count = len(problems)
+    noun = "problem" if count == 1 else "problems"
+    if all(p.kind.needs_force for p in problems):
+        if applying:
+            return (
+                f"refusing an unsafe plan; nothing was written ({count} {noun}, --force overrides)"
+            )
+        return f"apply would refuse this plan without --force ({count} {noun})"
+    if applying:
+        return (
+            f"refusing to apply ({count} {noun} found before the first write); nothing was written"
+        )
+    return f"apply would fail before its first write ({count} {noun})"
+
+
 @dataclass(frozen=True, slots=True)
 class Plan:
     changes: tuple[Change, ...]
@@ -129,6 +186,10 @@ class Plan:
     # at other manifests or widened to read other variables after review.
     manifests: tuple[str, ...] = ()
     allow_env: tuple[str, ...] = ()
+    # What apply would refuse or fail on here (see safety.apply_problems). Not in the checksum:
+    # they depend on the job that runs (its variables, its ledger key, its thresholds), not on
+    # what the plan writes, and a plan reviewed without them must still bind its apply.
+    problems: tuple[ApplyProblem, ...] = ()
 
     @property
     def actionable(self) -> tuple[Change, ...]:
@@ -165,10 +226,16 @@ class Plan:
     def checksum(self) -> str:
         return checksum(self.canonical())
 
+    @property
+    def applicable(self) -> bool:
+        """Whether apply would run this plan as is (without --force)."""
+        return not self.problems
+
     def document(self) -> dict[str, Any]:
-        """Canonical data plus what is not part of the checksum: summary, API cost."""
+        """Canonical data plus what is not part of the checksum: problems, summary, API cost."""
         doc = self.canonical()
         doc["checksum"] = self.checksum()
+        doc["problems"] = [p.document() for p in self.problems]
         doc["summary"] = self.counts()
         doc["api"] = {"requests_made": self.reads, "writes_planned": self.writes}
         return doc

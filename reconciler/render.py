@@ -8,7 +8,16 @@ from itertools import groupby
 from typing import Any
 
 from reconciler.model import ScopeKind
-from reconciler.plan import Action, Change, Outcome, Plan, Result, ValueReason
+from reconciler.plan import (
+    Action,
+    ApplyProblem,
+    Change,
+    Outcome,
+    Plan,
+    Result,
+    ValueReason,
+    problems_headline,
+)
 from reconciler.safe_text import html_text, md_code, md_text, printable
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -84,8 +93,19 @@ def _scope_title(change: Change) -> str:
     return f"{change.scope} ({kind})"
 
 
+def _problem_text(p: ApplyProblem) -> str:
+    where = f"{printable(p.location)}  " if p.location else ""
+    text = f"  {where}{printable(p.subject)}: {printable(p.message)}"
+    return f"{text}\n      hint: {printable(p.hint)}" if p.hint else text
+
+
 def render_text(plan: Plan, *, colour: bool = False) -> str:
     lines: list[str] = []
+    if plan.problems:  # up front: a plan that cannot be applied as is must not look fine
+        head = f"{problems_headline(plan.problems, applying=False)}:"
+        lines.append(f"\x1b[31m{head}\x1b[0m" if colour else head)
+        lines.extend(_problem_text(p) for p in plan.problems)
+        lines.append("")
     for scope_title, in_scope in groupby(plan.changes, key=_scope_title):
         lines.append(printable(scope_title))
         for app, in_app in groupby(in_scope, key=lambda c: c.app):
@@ -122,6 +142,9 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
         summary_line(plan),  # numbers and fixed words only
         "",
     ]
+    head += _problems_markdown(
+        plan.problems, head_line=problems_headline(plan.problems, applying=False), room=limit // 2
+    )
     for notice in plan.notices:  # in the head: never truncated away
         head += [f"> **Notice:** {md_text(notice)}", ""]
     tail = ["", f"<sub>checksum `{plan.checksum()}`</sub>", ""]
@@ -150,6 +173,28 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
             )
         )
     return _fit("\n".join(head), sections, "\n".join(tail), limit)
+
+
+def _problems_markdown(problems: Sequence[ApplyProblem], *, head_line: str, room: int) -> list[str]:
+    """A caution block for the head (never truncated away): every problem that fits in
+    `room` characters, then how many more there are."""
+    if not problems:
+        return []
+    lines = ["> [!CAUTION]", f"> **{head_line}:**", ">"]
+    used = sum(len(line) + 1 for line in lines)
+    for shown, p in enumerate(problems):
+        where = f"{md_code(p.location)} " if p.location else ""
+        hint = f" — {md_text(p.hint)}" if p.hint else ""
+        line = f"> - {where}{md_code(p.subject)}: {md_text(p.message)}{hint}"
+        if used + len(line) + 1 > room:
+            lines.append(
+                f"> - … and {len(problems) - shown} more: run `reconciler plan --format text` "
+                "(or see the job log) for all of them"
+            )
+            break
+        lines.append(line)
+        used += len(line) + 1
+    return [*lines, ""]
 
 
 def _fit(head: str, sections: Sequence[str], tail: str, limit: int) -> str:

@@ -86,6 +86,7 @@ def test_gh_token_ghes_prefix_and_step_summary(
         "GH_TOKEN": org.token,
         "GITHUB_API_URL": org.url + "/api/v3",
         "GITHUB_STEP_SUMMARY": str(summary),
+        "A_TOKEN": "plan-token-value",  # apply could read it: the plan is applicable
     }
     result = run(capsys, ["plan", str(manifest)], env)
     assert result.code == 0, result.err
@@ -129,6 +130,7 @@ def test_result_is_identical_whatever_the_concurrency(
         result = run(
             capsys,
             ["plan", str(manifest), "--format", "json", "--concurrency", concurrency],
+            {"A_TOKEN": "plan-token-value"},
             sb=org,
         )
         assert result.code == 0, result.err

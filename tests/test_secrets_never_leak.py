@@ -350,7 +350,7 @@ def test_error_paths_never_show_values_or_tokens(harness: Harness) -> None:
     # A source that cannot be read, next to ones that can.
     env = harness.env()
     del env["REPO_ENV_TOKEN"]
-    assert harness.run(apply, env) in (1, "SourceError")
+    assert harness.run(apply, env) in (1, "PlanProblemsError")
     assert harness.sb.secrets(ORG, "dependabot").keys() == {"STALE"}
 
 

@@ -183,7 +183,12 @@ def test_plan_shows_hostile_names_safely(
     fmt: str,
 ) -> None:
     manifest = write_manifest(tmp_path, MANIFEST)
-    result = run(capsys, ["plan", str(manifest), "--no-ledger", "--format", fmt], hostile, sandbox)
+    result = run(
+        capsys,
+        ["plan", str(manifest), "--no-ledger", "--delete-threshold", "1", "--format", fmt],
+        hostile,
+        sandbox,
+    )
     assert result.code == 0, result.err
     assert_terminal_safe("stdout", result.out)
     assert_terminal_safe("stderr", result.err)
@@ -202,7 +207,12 @@ def test_pr_comment_and_summary_parse_safely(
     capsys: pytest.CaptureFixture[str], sandbox: Sandbox, hostile: dict[str, str], tmp_path: Path
 ) -> None:
     manifest = write_manifest(tmp_path, MANIFEST)
-    result = run(capsys, ["plan", str(manifest), "--no-ledger", "--comment"], hostile, sandbox)
+    result = run(
+        capsys,
+        ["plan", str(manifest), "--no-ledger", "--delete-threshold", "1", "--comment"],
+        hostile,
+        sandbox,
+    )
     assert result.code == 0, result.err
     assert_terminal_safe("stderr", result.err)
     [comment] = sandbox.comments(f"{ORG}/infra", 7)

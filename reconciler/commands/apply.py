@@ -19,9 +19,9 @@ from reconciler.commands.arguments import (
     Remote,
     add_manifest_arguments,
     add_remote_arguments,
-    fraction,
-    int_between,
+    add_threshold_arguments,
     seconds,
+    thresholds_from_args,
 )
 from reconciler.commands.reviewed_plan import saved_plan
 from reconciler.env import Env
@@ -30,11 +30,13 @@ from reconciler.errors import (
     LedgerError,
     NotRecordedError,
     PlanMismatchError,
+    PlanProblemsError,
     ReconcilerError,
     UnsafePlanError,
     UsageError,
 )
 from reconciler.plan import Outcome, Plan, Result, ValuePolicy
+from reconciler.safety import Thresholds
 
 if TYPE_CHECKING:
     from reconciler.commands.common import Planned
@@ -54,18 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--write-delay", type=seconds, default=1.0, help="seconds between writes (default 1)"
     )
     parser.add_argument("--results", metavar="FILE", help="write the results as JSON here")
-    parser.add_argument(
-        "--delete-threshold",
-        type=fraction,
-        default=0.30,
-        help="refuse to delete more than this fraction of a scope's secrets (default 0.30)",
-    )
-    parser.add_argument(
-        "--delete-threshold-min",
-        type=int_between(0, 1_000_000),
-        default=10,
-        help="the delete threshold applies to scopes with at least this many secrets",
-    )
+    add_threshold_arguments(parser)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +66,7 @@ class Options:
     force: bool = False
     write_delay: float = 1.0
     results: str | None = None
-    delete_threshold: float = 0.30
-    delete_threshold_min: int = 10
+    thresholds: Thresholds = field(default_factory=Thresholds)
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> Options:
@@ -86,8 +76,7 @@ class Options:
             force=ns.force,
             write_delay=ns.write_delay,
             results=ns.results,
-            delete_threshold=ns.delete_threshold,
-            delete_threshold_min=ns.delete_threshold_min,
+            thresholds=thresholds_from_args(ns),
         )
 
 
@@ -114,7 +103,6 @@ def run(options: Options, env: Env) -> int:
     from reconciler.local_files import check_writable
     from reconciler.plan import explain_mismatch
     from reconciler.progress import Progress, interruptible
-    from reconciler.safety import Thresholds, unsafe_reasons
 
     options, reviewed = reviewed_options(options)
     remote = options.remote
@@ -125,7 +113,9 @@ def run(options: Options, env: Env) -> int:
     progress = Progress(env.stderr, 0)
     not_recorded: BaseException | None = None
     try:
-        inputs = PlanInputs.of(options.manifests, remote, log_notices=True)
+        inputs = PlanInputs.of(
+            options.manifests, remote, log_notices=True, thresholds=options.thresholds
+        )
         planned = make_plan(desired, client, inputs, env.environ)
         plan = planned.plan
         if reviewed is not None and plan.checksum() != reviewed.get("checksum"):
@@ -137,14 +127,7 @@ def run(options: Options, env: Env) -> int:
                 hint="run `reconciler plan` again, review it, and apply the new plan",
             )
         check_drift(planned, remote.drift)
-        thresholds = Thresholds(options.delete_threshold, options.delete_threshold_min)
-        reasons = unsafe_reasons(plan, planned.live, thresholds)
-        if reasons and not options.force:
-            raise UnsafePlanError(
-                "refusing an unsafe plan; nothing was written:\n"
-                + "\n".join(f"  {r}" for r in reasons),
-                hint="review the plan; re-run with --force if it is intended",
-            )
+        refuse(plan, force=options.force)
         if planned.store is not None and plan.has_changes:
             try:
                 planned.store.check_writable()
@@ -194,6 +177,22 @@ def run(options: Options, env: Env) -> int:
         return ExitStatus.ERROR
     changed = any(r.outcome is Outcome.DONE for r in results)
     return ExitStatus.CHANGES if remote.detailed_exitcode and changed else ExitStatus.OK
+
+
+def refuse(plan: Plan, *, force: bool) -> None:
+    """Raise if apply must not run `plan`: its problems (the ones `plan` reported, in the same
+    words), less those --force overrides when it is given."""
+    from reconciler.safety import needs_force_only, problems_message
+
+    problems = [p for p in plan.problems if not (force and p.kind.needs_force)]
+    if not problems:
+        return
+    message = problems_message(problems, applying=True)
+    if needs_force_only(problems):
+        raise UnsafePlanError(
+            message, hint="review the plan; re-run with --force if it is intended"
+        )
+    raise PlanProblemsError(message, len(problems))
 
 
 def _record(

@@ -18,6 +18,7 @@ from reconciler.github.urls import DEFAULT_API_URL
 from reconciler.ledger.stores import DEFAULT_LEDGER_PATH
 from reconciler.model import DriftPolicy
 from reconciler.plan import ValuePolicy
+from reconciler.safety import Thresholds
 
 LEDGER_ENV = "RECONCILER_LEDGER"
 
@@ -226,3 +227,25 @@ def add_remote_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="exit 2 when changes are present (plan) or were made (apply)",
     )
+
+
+# -- safety thresholds: apply refuses above them, plan predicts with the same numbers -----------
+
+
+def add_threshold_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--delete-threshold",
+        type=fraction,
+        default=Thresholds().delete_fraction,
+        help="refuse to delete more than this fraction of a scope's secrets (default 0.30)",
+    )
+    p.add_argument(
+        "--delete-threshold-min",
+        type=int_between(0, 1_000_000),
+        default=Thresholds().delete_min_live,
+        help="the delete threshold applies to scopes with at least this many secrets (default 10)",
+    )
+
+
+def thresholds_from_args(ns: argparse.Namespace) -> Thresholds:
+    return Thresholds(ns.delete_threshold, ns.delete_threshold_min)

@@ -9,22 +9,31 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from reconciler.commands.arguments import Connection, LedgerChoice, Manifests, Remote
+from reconciler.commands.arguments import LEDGER_ENV, Connection, LedgerChoice, Manifests, Remote
 from reconciler.diff import ValueFacts, diff
 from reconciler.env import Env
-from reconciler.errors import DriftError, ManifestError, UsageError
+from reconciler.errors import DriftError, SourceError, UsageError
 from reconciler.github.urls import DEFAULT_API_URL
 from reconciler.ledger.format import Ledger, LedgerKey
 from reconciler.manifest.load import load_manifests
-from reconciler.model import App, DesiredState, DriftPolicy, LiveState, PublicKey, Scope
+from reconciler.model import (
+    App,
+    DesiredSecret,
+    DesiredState,
+    DriftPolicy,
+    LiveState,
+    PublicKey,
+    Scope,
+    SealedSource,
+)
 from reconciler.plan import Plan, ValuePolicy, ValueReason
 from reconciler.safe_text import printable
-from reconciler.safety import stale_sealed_values
-from reconciler.values.sources import plan_notices
+from reconciler.safety import Thresholds, apply_problems
+from reconciler.values.sources import plan_notices, resolve
 
 if TYPE_CHECKING:
     from reconciler.github.client import GitHubClient
@@ -89,9 +98,17 @@ class PlanInputs:
     drift: DriftPolicy | None
     concurrency: int
     log_notices: bool = False  # apply shows results, not the plan: notices go to the log
+    thresholds: Thresholds = field(default_factory=Thresholds)  # apply's, for its refusals
 
     @classmethod
-    def of(cls, manifests: Manifests, remote: Remote, *, log_notices: bool = False) -> PlanInputs:
+    def of(
+        cls,
+        manifests: Manifests,
+        remote: Remote,
+        *,
+        log_notices: bool = False,
+        thresholds: Thresholds | None = None,
+    ) -> PlanInputs:
         return cls(
             manifests,
             remote.ledger,
@@ -99,6 +116,7 @@ class PlanInputs:
             remote.drift,
             remote.connection.concurrency,
             log_notices,
+            thresholds or Thresholds(),
         )
 
 
@@ -141,9 +159,6 @@ def make_plan(
     else:
         ledger_for_diff = ledger
     live, keys = read_live(desired, client, concurrency=inputs.concurrency)
-    stale = stale_sealed_values(desired.secrets(), keys)
-    if stale:
-        raise ManifestError(stale)
     drift = inputs.drift or desired.settings.drift
     facts = ValueFacts(ledger_for_diff, prints, drift or DriftPolicy.OVERWRITE) if store else None
     plan = diff(
@@ -153,16 +168,56 @@ def make_plan(
         reads=client.transport.counters.reads,
         facts=facts,
     )
+    problems = apply_problems(
+        plan,
+        desired.secrets(),
+        live,
+        keys,
+        inputs.thresholds,
+        unreadable=lambda secret: _unreadable(secret, environ, allow),
+        ledger_without_key=_ledger_without_key(inputs.ledger, store, ledger, key, environ),
+    )
     plan = replace(
         plan,
         notices=plan_notices(desired, allow_env),
         manifests=inputs.manifests.paths,
         allow_env=allow_env,
+        problems=problems,
     )
     if inputs.log_notices:
         for notice in plan.notices:
             log.warning("%s", notice)
     return Planned(desired, live, keys, plan, store, ledger, key, prints)
+
+
+def _unreadable(
+    secret: DesiredSecret, environ: Mapping[str, str], allow: tuple[str, ...]
+) -> SourceError | None:
+    """Why apply could not read this secret's value, read exactly as apply reads it (the
+    value itself is dropped at once), or None."""
+    if isinstance(secret.source, SealedSource):
+        return None
+    try:
+        resolve(secret.source, environ, allow)
+    except SourceError as e:
+        return e
+    return None
+
+
+def _ledger_without_key(
+    choice: LedgerChoice,
+    store: LedgerStore | None,
+    ledger: Ledger,
+    key: LedgerKey | None,
+    environ: Mapping[str, str],
+) -> str | None:
+    """The ledger's description when one is meant to compare values but there is no key: it
+    holds fingerprints, or a flag or $RECONCILER_LEDGER asks for it. Else None."""
+    if store is None or key is not None:
+        return None
+    fingerprinted = bool(ledger.key_id) or any(e.fingerprint for e in ledger.entries.values())
+    asked = bool(choice.location or environ.get(LEDGER_ENV))
+    return store.describe() if fingerprinted or asked else None
 
 
 def check_drift(planned: Planned, drift_override: DriftPolicy | None) -> None:
@@ -182,7 +237,21 @@ def check_drift(planned: Planned, drift_override: DriftPolicy | None) -> None:
 
 
 def use_colour(out: TextIO, environ: Mapping[str, str]) -> bool:
-    return "NO_COLOR" not in environ and hasattr(out, "isatty") and out.isatty()
+    """Colour on `out`? The one place that decides; see `colour_wanted`."""
+    return colour_wanted(environ, tty=hasattr(out, "isatty") and out.isatty())
+
+
+def colour_wanted(environ: Mapping[str, str], *, tty: bool) -> bool:
+    """A non-empty NO_COLOR turns colour off (https://no-color.org; an empty one is unset);
+    else a non-empty FORCE_COLOR turns it on, even off a terminal (https://force-color.org);
+    else TERM=dumb turns it off; else colour exactly when the stream is a terminal."""
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    if environ.get("TERM") == "dumb":
+        return False
+    return tty
 
 
 def append_step_summary(environ: Mapping[str, str], markdown: str) -> None:

@@ -1,51 +1,68 @@
 """`reconciler import`: a manifest of what exists now, to start adoption from the truth.
 
-Every value becomes an `env` reference named after the secret (GitHub will not tell us the
-value); names the env allow-list would refuse get a `SECRET_` prefix, and names it does not
-allow by default are added to `settings.allow_env` exactly, so the manifest validates as is.
+`--org ORG` reads the organization's secrets and every repository's in it (`--repo` narrows
+the repositories with names and globs, `--exclude-repo` leaves some out: `import_repos`).
+GitHub never returns values, so every secret gets an `env` source of its own, named by
+`import_env_names` (scope-qualified where a name repeats), and the output lists every variable
+the manifest reads: an env template `FILE.env` next to `--out FILE`, or a comment block at the
+end of the manifest on stdout. Files that exist are not overwritten without `--force`.
+Progress: one line per scope read, on stderr (always: it is the log of what was read).
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reconciler.commands.arguments import Connection, add_connection_arguments
 from reconciler.env import Env
-from reconciler.errors import ExitStatus, UsageError
-from reconciler.model import (
-    App,
-    DesiredGroup,
-    DesiredSecret,
-    DesiredState,
-    EnvSource,
-    Location,
-    Scope,
-    ScopeKind,
-    Settings,
-    Visibility,
-)
-from reconciler.values.env_policy import DEFAULT_ALLOW_ENV, env_name_allowed
+from reconciler.errors import ExitStatus, OutputExistsError, UsageError
+from reconciler.model import App
 
 if TYPE_CHECKING:
+    from reconciler.adoption.env_names import SecretKey
+    from reconciler.adoption.repositories import RepoPattern
     from reconciler.github.client import GitHubClient
+    from reconciler.model import DesiredState
 
 NAME = "import"
-HELP = "write a manifest of the secrets that exist now"
+HELP = "write a manifest of the secrets that exist now (an org and its repositories)"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_connection_arguments(parser)
-    parser.add_argument("--org", action="append", default=[], help="organization to import")
     parser.add_argument(
-        "--repo", action="append", default=[], metavar="OWNER/REPO", help="repository to import"
+        "--org",
+        action="append",
+        default=[],
+        help="organization to import: its secrets and its repositories' (repeatable)",
+    )
+    parser.add_argument(
+        "--repo",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="only these repositories: NAME (in each --org), OWNER/NAME, or a glob of either "
+        "('acme/svc-*'; case-insensitive); repeatable; default: every repository of each --org",
+    )
+    parser.add_argument(
+        "--exclude-repo",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="leave these repositories out (same patterns as --repo; repeatable)",
     )
     parser.add_argument(
         "--app", action="append", choices=[a.value for a in App], help="apps (default: all)"
     )
-    parser.add_argument("--out", metavar="FILE", help="write the manifest here, not stdout")
+    parser.add_argument(
+        "--out", metavar="FILE", help="write the manifest here and an env template to FILE.env"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="overwrite --out FILE and FILE.env if they exist"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,106 +72,120 @@ class Options:
     repos: tuple[str, ...] = ()
     apps: tuple[App, ...] = tuple(App)  # as given, in order
     out: str | None = None
+    exclude_repos: tuple[str, ...] = ()
+    force: bool = False
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> Options:
-        apps = tuple(App(a) for a in ns.app) if ns.app else tuple(App)
-        return cls(Connection.from_args(ns), tuple(ns.org), tuple(ns.repo), apps, ns.out)
+        apps = tuple(dict.fromkeys(App(a) for a in ns.app)) if ns.app else tuple(App)
+        return cls(
+            Connection.from_args(ns),
+            tuple(ns.org),
+            tuple(ns.repo),
+            apps,
+            ns.out,
+            tuple(ns.exclude_repo),
+            ns.force,
+        )
 
 
-_HERE = Location("<import>", 0, 0)
+def env_template_path(out: str) -> str:
+    return f"{out}.env"
 
 
-def env_name_for(secret_name: str) -> str:
-    name = secret_name.upper()
-    if env_name_allowed(name, ("*",)) is not None:  # forbidden whatever the allow-list
-        return f"SECRET_{name}"
-    return name
+@dataclass(frozen=True, slots=True)
+class Imported:
+    desired: DesiredState
+    names: dict[SecretKey, str]  # every secret's variable
+    order: tuple[SecretKey, ...]  # as the manifest lists them
 
 
 def import_state(
     client: GitHubClient,
-    orgs: Sequence[str],
-    repos: Sequence[str],
-    apps: Sequence[App],
-    *,
-    concurrency: int = 8,
-) -> DesiredState:
+    options: Options,
+    includes: tuple[RepoPattern, ...],
+    excludes: tuple[RepoPattern, ...],
+    env: Env,
+) -> Imported:
+    from reconciler.adoption.env_names import assign_env_names
+    from reconciler.adoption.reading import build_state, read_scopes
+    from reconciler.adoption.repositories import list_repos, owners_to_list, select_repos
     from reconciler.github.transport import read_pool
+    from reconciler.model import Scope, ScopeKind
 
-    scopes = [Scope(ScopeKind.ORG, o) for o in orgs] + [Scope(ScopeKind.REPO, r) for r in repos]
-    jobs = [(scope, app) for scope in scopes for app in apps]
-    with read_pool(client.transport, concurrency) as pool:
-        listed = list(pool.map(lambda j: client.secrets.list(j[0], j[1]), jobs))
-        selected_jobs = [
-            (scope, app, item.name.upper())
-            for (scope, app), items in zip(jobs, listed, strict=True)
-            for item in items
-            if item.visibility is Visibility.SELECTED
-        ]
-        selections = list(
-            pool.map(
-                lambda j: sorted(
-                    r.name for r in client.secrets.selected_repositories(j[0], j[1], j[2])
-                ),
-                selected_jobs,
-            )
-        )
-    chosen = dict(zip(selected_jobs, selections, strict=True))
-    groups: list[DesiredGroup] = []
-    env_names: set[str] = set()
-    for (scope, app), items in zip(jobs, listed, strict=True):
-        secrets = []
-        for item in sorted(items, key=lambda i: i.name.upper()):
-            name = item.name.upper()
-            var = env_name_for(name)
-            env_names.add(var)
-            org = scope.kind is ScopeKind.ORG
-            visibility = item.visibility if org else None
-            repositories = (
-                tuple(chosen[(scope, app, name)]) if visibility is Visibility.SELECTED else None
-            )
-            secrets.append(
-                DesiredSecret(
-                    scope, app, name, EnvSource(var, _HERE), _HERE, visibility, repositories
-                )
-            )
-        if secrets:
-            groups.append(DesiredGroup(scope, app, False, tuple(secrets), _HERE))
-    extra = sorted(n for n in env_names if env_name_allowed(n, ()) is not None)
-    allow = tuple(p for p in extra if p not in DEFAULT_ALLOW_ENV)
-    return DesiredState(tuple(groups), Settings(allow_env=allow))
+    def page(owner: str, n: int) -> tuple[list[str], int]:
+        items, last = client.repos.org_page(owner, n)
+        return [f"{item.owner or owner}/{item.name}" for item in items], last
+
+    with read_pool(client.transport, options.connection.concurrency) as pool:
+        listings = list_repos(pool, owners_to_list(options.orgs, includes), page)
+        repos = select_repos(options.orgs, includes, excludes, listings)
+        for owner, listed in listings.items():
+            if listed is not None:
+                picked = sum(1 for r in repos if r.lower().startswith(f"{owner}/"))
+                env.stderr.write(f"{owner}: {len(listed)} repositories, {picked} selected\n")
+        scopes = [Scope(ScopeKind.ORG, o) for o in dict.fromkeys(options.orgs)]
+        scopes += [Scope(ScopeKind.REPO, r) for r in repos]
+        found = read_scopes(client, pool, scopes, options.apps, env.stderr)
+    names = assign_env_names(f.key for f in found)
+    desired, order = build_state(found, names)
+    return Imported(desired, names, order)
+
+
+def _refuse_to_overwrite(options: Options) -> None:
+    from reconciler.local_files import check_writable
+
+    if not options.out:
+        return
+    for flag, path in (
+        ("--out", options.out),
+        ("the env template of --out", env_template_path(options.out)),
+    ):
+        if not options.force and os.path.lexists(path) and not os.path.isdir(path):
+            raise OutputExistsError(flag, path)
+        check_writable(path, flag)
+
+
+_HEADER = """\
+# Imported by `reconciler import`: what GitHub holds now. GitHub never returns values, so
+# every secret reads an environment variable of its own: named after the secret where only
+# one scope holds that name, qualified by scope where several do (ACME__X for the org acme,
+# ACME_WEB__X for the repository acme/web; plus the app where one scope has X under two).
+# Set every one before the first apply: they are listed{where}.
+# To give several secrets one value, point them at the same source yourself: that
+# sharing is then a choice you wrote, not one the import made for you.
+"""
 
 
 def run(options: Options, env: Env) -> int:
+    from reconciler.adoption.env_names import env_template, variables_comment
+    from reconciler.adoption.repositories import parse_pattern
     from reconciler.commands.common import connect
-    from reconciler.local_files import check_writable, write_output
+    from reconciler.local_files import write_output
     from reconciler.manifest.dump import dump_manifest
 
     if not options.orgs and not options.repos:
         raise UsageError("give --org ORG and/or --repo OWNER/REPO")
-    if options.out:
-        check_writable(options.out, "--out")
+    includes = tuple(parse_pattern(p, "--repo") for p in options.repos)
+    excludes = tuple(parse_pattern(p, "--exclude-repo") for p in options.exclude_repos)
+    _refuse_to_overwrite(options)
     client = connect(options.connection, env)
     try:
-        desired = import_state(
-            client,
-            options.orgs,
-            options.repos,
-            options.apps,
-            concurrency=options.connection.concurrency,
-        )
+        imported = import_state(client, options, includes, excludes, env)
     finally:
         client.close()
-    text = dump_manifest(desired)
-    header = (
-        "# Imported by `reconciler import`: every value is an env reference named after the\n"
-        "# secret. Set those variables (or change the sources) before the first apply.\n"
-    )
+    text = dump_manifest(imported.desired)
+    count = len(imported.order)
     if options.out:
-        write_output(options.out, header + text, "--out")
-        count = len(desired.secrets())
+        template = env_template_path(options.out)
+        where = f" in {os.path.basename(template)}"
+        write_output(options.out, _HEADER.format(where=where) + text, "--out")
+        manifest = os.path.basename(options.out)
+        body = env_template(imported.names, imported.order, manifest)
+        write_output(template, body, "the env template of --out")
         env.stderr.write(f"wrote {count} secrets to {options.out}\n")
+        env.stderr.write(f"wrote {count} variables to set to {template}\n")
     else:
-        env.stdout.write(header + text)
+        header = _HEADER.format(where=" at the end of this file")
+        env.stdout.write(header + text + variables_comment(imported.names, imported.order))
     return ExitStatus.OK

@@ -1,4 +1,10 @@
-"""`reconciler plan`: read live state, print the plan, optionally save it and comment on the PR."""
+"""`reconciler plan`: read live state, print the plan, optionally save it and comment on the PR.
+
+A plan predicts its apply: what apply would refuse or fail on before its first write (see
+`safety.apply_problems`) is reported first in every output, and the exit code is apply's:
+1 when apply would fail, 3 when it would refuse without --force, even without
+--detailed-exitcode.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +19,17 @@ from reconciler.commands.arguments import (
     Remote,
     add_manifest_arguments,
     add_remote_arguments,
+    add_threshold_arguments,
+    thresholds_from_args,
 )
 from reconciler.env import Env
 from reconciler.errors import ExitStatus
+from reconciler.safety import Thresholds
 
 if TYPE_CHECKING:
     from reconciler.github.client import GitHubClient
     from reconciler.github.comments import PullRequest
+    from reconciler.plan import Plan
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(GitHub Actions pull_request events)",
     )
     parser.add_argument("--pr", metavar="OWNER/REPO#N", help="the pull request to comment on")
+    add_threshold_arguments(parser)  # apply's, so the plan predicts its refusals
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +58,18 @@ class Options:
     out: str | None = None
     comment: bool = False
     pr: str | None = None
+    thresholds: Thresholds = field(default_factory=Thresholds)
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> Options:
-        return cls(Manifests.from_args(ns), Remote.from_args(ns), ns.out, ns.comment, ns.pr)
+        return cls(
+            Manifests.from_args(ns),
+            Remote.from_args(ns),
+            ns.out,
+            ns.comment,
+            ns.pr,
+            thresholds_from_args(ns),
+        )
 
 
 def run(options: Options, env: Env) -> int:
@@ -78,7 +97,8 @@ def run(options: Options, env: Env) -> int:
         pr = parse_pr(options.pr) if options.pr else pull_request_from_environ(env.environ)
     client = connect(remote.connection, env)
     try:
-        planned = make_plan(desired, client, PlanInputs.of(options.manifests, remote), env.environ)
+        inputs = PlanInputs.of(options.manifests, remote, thresholds=options.thresholds)
+        planned = make_plan(desired, client, inputs, env.environ)
         plan = planned.plan
         markdown = render_markdown(plan)
         if remote.format is OutputFormat.JSON:
@@ -95,9 +115,20 @@ def run(options: Options, env: Env) -> int:
     finally:
         client.close()
     check_drift(planned, remote.drift)
+    if plan.problems:
+        return problems_status(plan)
     if remote.detailed_exitcode and plan.has_changes:
         return ExitStatus.CHANGES
     return ExitStatus.OK
+
+
+def problems_status(plan: Plan) -> ExitStatus:
+    """The code apply would exit with on this plan: 3 when --force would let it run, else 1.
+    The problems are on stdout with the plan; stderr gets them too, for a log read alone."""
+    from reconciler.safety import needs_force_only, problems_message
+
+    log.error("%s", problems_message(plan.problems, applying=False))
+    return ExitStatus.UNSAFE if needs_force_only(plan.problems) else ExitStatus.ERROR
 
 
 def _comment(

@@ -41,8 +41,23 @@ def run(options: Options, env: Env) -> int:
 
     if options.seed:
         read_seed_file(options.seed)  # fail with a clear message before the server starts
+    if options.dump:
+        check_dump_path(options.dump)
     config = SandboxConfig(host=options.host, port=options.port)
-    return serve(config, options.seed, options.dump, env.stdout)
+    return serve(config, options.seed, options.dump, env.stdout, notes=env.stderr)
+
+
+def check_dump_path(path: str) -> None:
+    """A dump that could not be written is found now, not after the session it records."""
+    from pathlib import Path
+
+    target = Path(path)
+    if target.is_dir() or not target.absolute().parent.is_dir():
+        what = "is a directory" if target.is_dir() else "is in a directory that does not exist"
+        raise SandboxError(
+            f"{path}: cannot write the sandbox dump there: it {what}",
+            hint="give --dump a file path in an existing directory",
+        )
 
 
 def read_seed_file(path: str) -> dict[str, Any]:

@@ -1,15 +1,17 @@
-"""Between the ledger and a run: fingerprint the sources now, record what apply wrote."""
+"""Between the ledger and a run: fingerprint the sources now, record what apply wrote, and
+what `baseline` records when the sources already hold what GitHub holds."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 from reconciler.errors import SourceError
 from reconciler.github.client import GitHubClient
 from reconciler.github.transport import read_pool
 from reconciler.ledger.format import Entry, EntryKey, Ledger, LedgerKey, entry_key
-from reconciler.model import App, DesiredSecret, Scope, SealedSource
+from reconciler.model import App, DesiredSecret, LiveState, Scope, SealedSource
 from reconciler.plan import Action, Outcome, Result
 from reconciler.values.sources import SecretValue, resolve
 
@@ -79,3 +81,78 @@ def ledger_changes(
             fingerprint = previous.fingerprint if previous else None
         changes[k] = Entry(updated_at, fingerprint, c.source or None)
     return changes
+
+
+# -- baseline: record that the sources hold what GitHub holds now, without writing to GitHub ---
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A secret whose source cannot be read now, and why (never the value)."""
+
+    secret: DesiredSecret
+    reason: str
+    hint: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """What `reconciler baseline` records, and what it leaves out and why."""
+
+    entries: dict[EntryKey, Entry]
+    recorded: tuple[DesiredSecret, ...]  # in the ledger after the save
+    absent: tuple[DesiredSecret, ...]  # not in GitHub: the next plan creates them
+    kept: tuple[DesiredSecret, ...]  # already in the ledger, left as they are (no --force)
+
+
+def read_all_sources(
+    secrets: Iterable[DesiredSecret],
+    key: LedgerKey,
+    environ: Mapping[str, str],
+    allow_env: tuple[str, ...],
+) -> tuple[dict[EntryKey, str], tuple[Unreadable, ...]]:
+    """Fingerprints of every source's value, and every source that cannot be read. Unlike
+    `fingerprints`, nothing is left out quietly: a baseline of a source it cannot read would
+    record a guess. Sealed sources are fingerprinted as apply records them (the ciphertext)."""
+    prints: dict[EntryKey, str] = {}
+    unreadable: list[Unreadable] = []
+    for s in secrets:
+        if isinstance(s.source, SealedSource):
+            value = SecretValue(s.source.ciphertext.encode("ascii"))
+        else:
+            try:
+                value = resolve(s.source, environ, allow_env)
+            except SourceError as e:
+                unreadable.append(Unreadable(s, e.detail, e.hint))
+                continue
+        prints[entry_key(s.scope, s.app, s.name)] = key.fingerprint(s.scope, s.app, s.name, value)
+    return prints, tuple(unreadable)
+
+
+def baseline(
+    secrets: Iterable[DesiredSecret],
+    live: LiveState,
+    prints: Mapping[EntryKey, str],
+    ledger: Ledger,
+    *,
+    force: bool,
+) -> Baseline:
+    """Entries saying each secret's source holds what GitHub holds now: the fingerprint of the
+    source's value, GitHub's `updated_at`, the source descriptor. Secrets GitHub does not have
+    are left to the next plan; those the ledger already knows are kept unless `force`."""
+    entries: dict[EntryKey, Entry] = {}
+    recorded: list[DesiredSecret] = []
+    absent: list[DesiredSecret] = []
+    kept: list[DesiredSecret] = []
+    by_name = {(g.scope, g.app): g.by_name() for g in live.groups}
+    for s in secrets:
+        k = entry_key(s.scope, s.app, s.name)
+        current = by_name.get((s.scope, s.app), {}).get(s.name.upper())
+        if current is None:
+            absent.append(s)
+        elif k in ledger.entries and not force:
+            kept.append(s)
+        else:
+            entries[k] = Entry(current.updated_at, prints[k], s.source.describe())
+            recorded.append(s)
+    return Baseline(entries, tuple(recorded), tuple(absent), tuple(kept))

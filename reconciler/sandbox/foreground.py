@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import threading
 from pathlib import Path
@@ -20,11 +21,14 @@ def serve(
     dump_path: str | None,
     out: TextIO,
     *,
+    notes: TextIO | None = None,
     stop: threading.Event | None = None,
 ) -> int:
     """Start, print the API URL and token, block until a signal (or `stop`), dump, exit 0.
 
-    `stop` lets a caller (a test) end the loop without sending a signal.
+    `out` gets only `NAME=value` lines (for `eval`, or a `.env` file); `notes` (stderr) gets
+    how to stop the server, where the dump will go, and where it went. `stop` lets a caller
+    (a test) end the loop without sending a signal.
     """
     done = stop or threading.Event()
     seed = read_seed(seed_path) if seed_path else None
@@ -44,11 +48,31 @@ def serve(
             out.write(f"GITHUB_API_URL={sb.url}\n")
             out.write(f"GITHUB_TOKEN={sb.token}\n")
             out.flush()
+            dump = Path(dump_path).absolute() if dump_path else None
+            _note(notes, _running(sb.url, dump))
             done.wait()
-            if dump_path:
+            if dump is not None:
                 text = json.dumps(sb.dump_state(), indent=2, sort_keys=True)
-                Path(dump_path).write_text(text + "\n", encoding="utf-8")
+                dump.write_text(text + "\n", encoding="utf-8")
+            _note(notes, f"sandbox stopped; wrote its final state to {dump}" if dump else "")
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 0
+
+
+def _running(url: str, dump: Path | None) -> str:
+    pid = os.getpid()
+    lines = [
+        f"sandbox serving {url} (pid {pid}); stop it with Ctrl-C, or `kill -TERM {pid}`",
+        f"on stop it writes its final state to {dump}"
+        if dump
+        else "on stop its state is discarded (pass --dump FILE to keep it)",
+    ]
+    return "\n".join(lines)
+
+
+def _note(stream: TextIO | None, text: str) -> None:
+    if stream is not None and text:
+        stream.write(text + "\n")
+        stream.flush()

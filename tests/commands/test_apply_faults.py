@@ -419,7 +419,9 @@ def test_a_bad_value_source_writes_nothing(
     before = _snapshot(org)
     result = run(capsys, ["apply", str(manifest), "--write-delay", "0"], env, sb=org)
     assert result.code == 1, result.err
-    assert "2 value sources cannot be read; nothing was written" in result.err
+    assert "refusing to apply (2 problems found before the first write); nothing was written" in (
+        result.err
+    )
     assert 'environment variable "FRESH_TOKEN" is not set' in result.err
     assert 'file source "values/r2.txt" cannot be read' in result.err
     assert "Traceback" not in result.err

@@ -231,7 +231,8 @@ def test_apply_makes_github_equal_the_manifest(
         before = {g: sb.secrets(*g) for g in set(case.live) | set(case.manifest)}
         common = [str(manifest), "--values", case.values, "--format", "json"]
 
-        planned = _ok(run(capsys, ["plan", *common], env, sb=sb)).json()
+        # Exit 3: plan predicts that apply needs --force (given below) for an unsafe example.
+        planned = _ok(run(capsys, ["plan", *common], env, sb=sb), 0, 3).json()
         assert _writes(sb) == [], "plan wrote"
 
         sb.clear_requests()

@@ -24,6 +24,7 @@ from reconciler.commands.arguments import (
 from reconciler.env import Env
 from reconciler.model import App, DriftPolicy
 from reconciler.plan import ValuePolicy
+from reconciler.safety import Thresholds
 from reconciler.sandbox import Sandbox
 from tests.support.e2e import cli_env, output, write_manifest
 
@@ -53,8 +54,11 @@ EVERY_FLAG: list[tuple[Any, list[str], object]] = [
     (validate, ["validate", *MANIFESTS, "--resolve-values"], validate.Options(LISTED, True)),
     (
         plan,
-        ["plan", *MANIFESTS, *REMOTE, "--out", "p.json", "--comment", "--pr", "o/r#7"],
-        plan.Options(LISTED, REMOTED, "p.json", True, "o/r#7"),
+        [
+            *("plan", *MANIFESTS, *REMOTE, "--out", "p.json", "--comment", "--pr", "o/r#7"),
+            *("--delete-threshold", "0.9", "--delete-threshold-min", "3"),
+        ],
+        plan.Options(LISTED, REMOTED, "p.json", True, "o/r#7", Thresholds(0.9, 3)),
     ),
     (
         apply,
@@ -62,25 +66,56 @@ EVERY_FLAG: list[tuple[Any, list[str], object]] = [
             *("apply", *MANIFESTS, *REMOTE, "--force", "--write-delay", "0.5"),
             *("--results", "r.json", "--delete-threshold", "0.9", "--delete-threshold-min", "3"),
         ],
-        apply.Options(LISTED, REMOTED, True, 0.5, "r.json", 0.9, 3),
+        apply.Options(LISTED, REMOTED, True, 0.5, "r.json", Thresholds(0.9, 3)),
     ),
     (
         ledger,
-        ["ledger", "forget", "A", "B", *CONNECTION, "--ledger", "l.json"],
-        ledger.Options(ledger.Action.FORGET, ("A", "B"), CONNECTED, LedgerChoice("l.json")),
+        [
+            *("ledger", "forget", "A", "B", *CONNECTION, "--ledger", "l.json"),
+            *("--org", "o", "--repo", "o/r", "--repo", "o/s*", "--app", "agents"),
+        ],
+        ledger.Options(
+            ledger.Action.FORGET,
+            ("A", "B"),
+            CONNECTED,
+            LedgerChoice("l.json"),
+            ("o",),
+            ("o/r", "o/s*"),
+            (App.AGENTS,),
+        ),
     ),
     (
         ledger,
-        ["ledger", "show", *CONNECTION, "--ledger", "l.json"],
-        ledger.Options(ledger.Action.SHOW, (), CONNECTED, LedgerChoice("l.json")),
+        [
+            *("ledger", "show", *CONNECTION, "--ledger", "l.json"),
+            *("--org", "o", "--repo", "o/*", "--app", "actions"),
+        ],
+        ledger.Options(
+            ledger.Action.SHOW,
+            (),
+            CONNECTED,
+            LedgerChoice("l.json"),
+            ("o",),
+            ("o/*",),
+            (App.ACTIONS,),
+        ),
     ),
     (
         import_,
         [
             *("import", *CONNECTION, "--org", "o1", "--org", "o2", "--repo", "o/r"),
             *("--app", "dependabot", "--app", "actions", "--out", "m.yaml"),
+            *("--exclude-repo", "o/x-*", "--force"),
         ],
-        import_.Options(CONNECTED, ("o1", "o2"), ("o/r",), (App.DEPENDABOT, App.ACTIONS), "m.yaml"),
+        import_.Options(
+            CONNECTED,
+            ("o1", "o2"),
+            ("o/r",),
+            (App.DEPENDABOT, App.ACTIONS),
+            "m.yaml",
+            ("o/x-*",),
+            True,
+        ),
     ),
     (
         seal,

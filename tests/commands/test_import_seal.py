@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from reconciler import cli
-from reconciler.commands.import_ import env_name_for
+from reconciler.adoption.env_names import env_name_for
 from reconciler.sandbox import Sandbox
 from tests.support.e2e import Run, cli_env, output, run, write_manifest
 

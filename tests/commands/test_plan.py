@@ -56,10 +56,13 @@ def test_every_change_kind_every_app(
     result = run(
         capsys,
         ["plan", str(manifest), "--format", "json", "--values", "skip-unknown"],
+        {"A_TOKEN": "plan-token-value"},
         sb=sandbox,
     )
-    assert result.code == 0, result.err
+    # Widening WIDEN to `all` is a safety refusal apply would make: plan predicts it (exit 3).
+    assert result.code == 3, result.err
     doc = result.json()
+    assert {p["kind"] for p in doc["problems"]} == {"unsafe"}
     expected = []
     for app in sorted(APPS):
         expected += [
@@ -105,7 +108,7 @@ def test_detailed_exitcode_and_no_changes(
     same = run(capsys, [*args, "--values", "skip-unknown"], sb=sandbox)
     assert same.code == 0, same.err
     assert "No changes." in same.out
-    auto = run(capsys, args, sb=sandbox)
+    auto = run(capsys, args, {"A_TOKEN": "plan-token-value"}, sb=sandbox)
     assert auto.code == 2
     assert "~ A  value: not comparable, will be written from env:A_TOKEN" in auto.out
 

@@ -38,6 +38,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reconciler.render", _PURE_PLAN),
     ("reconciler.progress", (*_PURE_PLAN, "reconciler.render")),
     ("reconciler.live", (*_FILES, "reconciler.github")),
+    ("reconciler.adoption", (*_VALUES, "reconciler.github", "reconciler.adoption")),
     ("reconciler.ledger", (*_VALUES, "reconciler.plan", "reconciler.github", "reconciler.ledger")),
     (
         "reconciler.executor",
@@ -57,6 +58,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "reconciler.render",
             "reconciler.progress",
             "reconciler.live",
+            "reconciler.adoption",
             "reconciler.executor",
             "reconciler.env",
             "reconciler.commands",

@@ -53,7 +53,9 @@ JOB_TOKEN = "ghs_CheckoutJobToken0123456789abcdefABCD"
 # Variables the package reads that carry no credential, so a user may name them (with an
 # allow-list entry). Each needs a reason; anything else the tool reads must be forbidden.
 HARMLESS_READS = {
-    "NO_COLOR": "a flag that turns colour off (https://no-color.org); its value is ignored",
+    "NO_COLOR": "a flag that turns colour off (https://no-color.org); only its emptiness counts",
+    "FORCE_COLOR": "a flag that turns colour on off a terminal; only its emptiness counts",
+    "TERM": "only compared with `dumb` to turn colour off; never shown or sent",
 }
 
 # Well-known credentials a CI job holds; the forbidden ones can never be sources, the
