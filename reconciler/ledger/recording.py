@@ -26,17 +26,10 @@ def fingerprints(
 ) -> dict[EntryKey, str]:
     """Keyed fingerprints of every value the manifest's sources hold now. A source that cannot
     be read here (e.g. a plan job without that variable) is left out: not comparable."""
-    prints: dict[EntryKey, str] = {}
-    for s in secrets:
-        if isinstance(s.source, SealedSource):
-            value = SecretValue(s.source.ciphertext.encode("ascii"))
-        else:
-            try:
-                value = resolve(s.source, environ, allow_env)
-            except SourceError as e:
-                log.info("value of %s %s %s not comparable: %s", s.scope, s.app, s.name, e.detail)
-                continue
-        prints[entry_key(s.scope, s.app, s.name)] = key.fingerprint(s.scope, s.app, s.name, value)
+    prints, unreadable = read_all_sources(secrets, key, environ, allow_env)
+    for u in unreadable:
+        s = u.secret
+        log.info("value of %s %s %s not comparable: %s", s.scope, s.app, s.name, u.reason)
     return prints
 
 
