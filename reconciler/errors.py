@@ -275,3 +275,33 @@ class PlanProblemsError(ReconcilerError):
     def __init__(self, message: str, count: int) -> None:
         self.count = count
         super().__init__(message, hint="fix each problem above, then run `reconciler plan` again")
+
+
+class ApplyCancelledError(ReconcilerError):
+    """The person at the terminal did not answer `yes` to apply's question (another answer,
+    end of input, or Ctrl-C — which exits 130, as an interrupt does anywhere)."""
+
+    def __init__(self, reason: str, *, interrupted: bool = False) -> None:
+        self.reason = reason
+        if interrupted:
+            self.exit_status = ExitStatus.INTERRUPTED
+        super().__init__(
+            f"apply cancelled ({reason}); nothing was written",
+            hint="run apply again and answer `yes` to write the changes",
+        )
+
+
+class TargetMatchesNothingError(UsageError):
+    """A `--target` selects nothing the manifests declare or GitHub holds in their scopes."""
+
+    def __init__(self, targets: tuple[str, ...]) -> None:
+        self.targets = targets
+        which = ", ".join(f'"{t}"' for t in targets)
+        noun = "target matches" if len(targets) == 1 else "targets match"
+        super().__init__(
+            f"--{noun} nothing the manifests declare or GitHub holds in their scopes: {which}; "
+            "nothing was planned",
+            hint="check the spelling (SCOPE[:APP[:NAME]]: an ORG alone selects organization "
+            "secrets, OWNER/REPO or OWNER/* repository ones); `reconciler plan` without "
+            "--target shows every change",
+        )

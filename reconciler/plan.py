@@ -124,6 +124,8 @@ class ProblemKind(StrEnum):
     SEALED = "stale sealed value"  # GitHub would reject it: apply fails
     UNSAFE = "unsafe"  # a safety threshold: apply refuses without --force
     LEDGER_KEY = "no ledger key"  # every value rewritten, not comparable: refused without --force
+    # prune would delete what a sibling manifest file not given declares: apply fails
+    DECLARED_ELSEWHERE = "declared in another manifest"
 
     @property
     def needs_force(self) -> bool:
@@ -186,6 +188,7 @@ class Plan:
     # at other manifests or widened to read other variables after review.
     manifests: tuple[str, ...] = ()
     allow_env: tuple[str, ...] = ()
+    targets: tuple[str, ...] = ()  # --target: only changes within these (see targets.py)
     # What apply would refuse or fail on here (see safety.apply_problems). Not in the checksum:
     # they depend on the job that runs (its variables, its ledger key, its thresholds), not on
     # what the plan writes, and a plan reviewed without them must still bind its apply.
@@ -221,6 +224,8 @@ class Plan:
         }
         if self.notices:  # only when present: plans without any keep their checksum
             data["notices"] = list(self.notices)
+        if self.targets:  # likewise: untargeted plans keep their checksum
+            data["targets"] = list(self.targets)
         return data
 
     def checksum(self) -> str:
@@ -248,7 +253,7 @@ def checksum(canonical: dict[str, Any]) -> str:
 
 # The keys of `Plan.canonical()`: exactly what the checksum covers.
 CANONICAL_KEYS = ("format", "version", "values", "changes", "manifests", "allow_env")
-OPTIONAL_CANONICAL_KEYS = ("notices",)  # covered when present
+OPTIONAL_CANONICAL_KEYS = ("notices", "targets")  # covered when present
 
 
 def document_checksum(doc: Mapping[str, Any]) -> str:
@@ -277,7 +282,7 @@ def explain_mismatch(reviewed: dict[str, Any], current: dict[str, Any]) -> list[
             )
     if reviewed.get("values") != current.get("values"):
         lines.append(f"values policy was {reviewed.get('values')}, now {current.get('values')}")
-    for key in ("manifests", "allow_env"):
+    for key in ("manifests", "allow_env", "targets"):
         if reviewed.get(key) != current.get(key):
             lines.append(
                 f"{key} were {json.dumps(reviewed.get(key))}, now {json.dumps(current.get(key))}"

@@ -3,6 +3,8 @@
 Nothing is lost: a reviewed plan file is verified (format, version, its changes against its
 checksum) before anything else; where the results and the ledger go is checked before the
 first write; and the results are written even when recording in the ledger fails after it.
+At a terminal, the plan is shown and a typed `yes` asked for before the first write (see
+`approval`; --auto-approve skips it; CI and pipes are never asked).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from reconciler.errors import (
     ExitStatus,
     LedgerError,
     NotRecordedError,
+    PlanFileError,
     PlanMismatchError,
     PlanProblemsError,
     ReconcilerError,
@@ -37,6 +40,7 @@ from reconciler.errors import (
 )
 from reconciler.plan import Outcome, Plan, Result, ValuePolicy
 from reconciler.safety import Thresholds
+from reconciler.targets import TargetSyntaxError, parse_target
 
 if TYPE_CHECKING:
     from reconciler.commands.common import Planned
@@ -56,6 +60,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--write-delay", type=seconds, default=1.0, help="seconds between writes (default 1)"
     )
     parser.add_argument("--results", metavar="FILE", help="write the results as JSON here")
+    parser.add_argument(
+        "--auto-approve",
+        action="store_true",
+        help="at a terminal, apply without showing the plan and asking for 'yes' first",
+    )
     add_threshold_arguments(parser)
 
 
@@ -67,6 +76,7 @@ class Options:
     write_delay: float = 1.0
     results: str | None = None
     thresholds: Thresholds = field(default_factory=Thresholds)
+    auto_approve: bool = False  # no question at a terminal (none is asked elsewhere)
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> Options:
@@ -77,6 +87,7 @@ class Options:
             write_delay=ns.write_delay,
             results=ns.results,
             thresholds=thresholds_from_args(ns),
+            auto_approve=ns.auto_approve,
         )
 
 
@@ -92,12 +103,23 @@ def reviewed_options(options: Options) -> tuple[Options, dict[str, Any] | None]:
             "variables may be read, and its checksum covers that",
             hint="re-run `reconciler plan --out FILE` with the --allow-env you need",
         )
+    if options.remote.targets:
+        raise UsageError(
+            "--target cannot be given with a reviewed plan: the plan file fixes its targets, "
+            "and its checksum covers them",
+            hint="re-run `reconciler plan --out FILE` with the --target you need",
+        )
     manifests = Manifests(tuple(reviewed["manifests"]), tuple(reviewed["allow_env"]))
-    remote = replace(options.remote, values=ValuePolicy(reviewed["values"]))
+    try:
+        targets = tuple(parse_target(str(t)) for t in reviewed.get("targets") or ())
+    except TargetSyntaxError as e:
+        raise PlanFileError(options.manifests.paths[0], f'"targets": {e}') from None
+    remote = replace(options.remote, values=ValuePolicy(reviewed["values"]), targets=targets)
     return replace(options, manifests=manifests, remote=remote), reviewed
 
 
 def run(options: Options, env: Env) -> int:
+    from reconciler.commands.approval import confirm, interactive
     from reconciler.commands.common import PlanInputs, check_drift, connect, load, make_plan
     from reconciler.executor import ApplyOptions, apply_plan
     from reconciler.local_files import check_writable
@@ -135,6 +157,8 @@ def run(options: Options, env: Env) -> int:
                 raise LedgerError(
                     f"{e.message}; nothing was written to GitHub", hint=e.hint
                 ) from None
+        if plan.has_changes and not options.auto_approve and interactive(env):
+            confirm(plan, env)  # raises, before any write, unless the answer is `yes`
         progress = Progress(env.stderr, len(plan.actionable))
         allow = options.manifests.allow_env + desired.settings.allow_env
         apply_options = ApplyOptions(

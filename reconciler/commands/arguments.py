@@ -19,6 +19,7 @@ from reconciler.ledger.stores import DEFAULT_LEDGER_PATH
 from reconciler.model import DriftPolicy
 from reconciler.plan import ValuePolicy
 from reconciler.safety import Thresholds
+from reconciler.targets import SYNTAX, Target, TargetSyntaxError, parse_target
 
 LEDGER_ENV = "RECONCILER_LEDGER"
 
@@ -65,6 +66,13 @@ def fraction(text: str) -> float:
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError("must be a fraction between 0 and 1 (0.3 = 30 %)")
     return value
+
+
+def target(text: str) -> Target:
+    try:
+        return parse_target(text)
+    except TargetSyntaxError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
 
 
 def int_between(low: int, high: int) -> Callable[[str], int]:
@@ -188,6 +196,7 @@ class Remote:
     values: ValuePolicy = ValuePolicy.AUTO
     format: OutputFormat = OutputFormat.TEXT
     detailed_exitcode: bool = False
+    targets: tuple[Target, ...] = ()  # --target: plan only changes within these
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> Remote:
@@ -198,6 +207,7 @@ class Remote:
             values=ValuePolicy(ns.values),
             format=OutputFormat(ns.format),
             detailed_exitcode=ns.detailed_exitcode,
+            targets=tuple(ns.target),
         )
 
 
@@ -226,6 +236,16 @@ def add_remote_arguments(p: argparse.ArgumentParser) -> None:
         "--detailed-exitcode",
         action="store_true",
         help="exit 2 when changes are present (plan) or were made (apply)",
+    )
+    p.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        type=target,
+        metavar=SYNTAX,
+        help="plan only changes within this target (repeatable; globs allowed): SCOPE is ORG "
+        "(its organization secrets) or OWNER/REPO, APP one of the four apps or *, NAME a "
+        "secret-name glob; e.g. acme/web, 'acme/*:actions', 'acme:*:NPM_*'",
     )
 
 

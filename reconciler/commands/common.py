@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, TextIO
 from reconciler.commands.arguments import LEDGER_ENV, Connection, LedgerChoice, Manifests, Remote
 from reconciler.diff import ValueFacts, diff
 from reconciler.env import Env
-from reconciler.errors import DriftError, SourceError, UsageError
+from reconciler.errors import DriftError, SourceError, TargetMatchesNothingError, UsageError
 from reconciler.github.urls import DEFAULT_API_URL
 from reconciler.ledger.format import Ledger, LedgerKey
 from reconciler.manifest.load import load_manifests
@@ -30,9 +30,10 @@ from reconciler.model import (
     Scope,
     SealedSource,
 )
-from reconciler.plan import Plan, ValuePolicy, ValueReason
+from reconciler.plan import Action, Plan, ValuePolicy, ValueReason
 from reconciler.safe_text import printable
 from reconciler.safety import Thresholds, apply_problems
+from reconciler.targets import Target, describe, selected, unmatched
 from reconciler.values.sources import plan_notices, resolve
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ class PlanInputs:
     concurrency: int
     log_notices: bool = False  # apply shows results, not the plan: notices go to the log
     thresholds: Thresholds = field(default_factory=Thresholds)  # apply's, for its refusals
+    targets: tuple[Target, ...] = ()  # --target: only changes within these
 
     @classmethod
     def of(
@@ -117,6 +119,7 @@ class PlanInputs:
             remote.connection.concurrency,
             log_notices,
             thresholds or Thresholds(),
+            remote.targets,
         )
 
 
@@ -140,6 +143,7 @@ def make_plan(
     inputs: PlanInputs,
     environ: Mapping[str, str],
 ) -> Planned:
+    from reconciler.commands.siblings import declared_elsewhere, sibling_declarations
     from reconciler.ledger.recording import fingerprints
     from reconciler.live import read_live
 
@@ -168,18 +172,26 @@ def make_plan(
         reads=client.transport.counters.reads,
         facts=facts,
     )
+    targets = inputs.targets
+    if targets:
+        _check_targets(targets, desired, live)
+        kept = tuple(c for c in plan.changes if selected(targets, c.scope, c.app, c.name))
+        plan = replace(plan, changes=kept, targets=tuple(str(t) for t in targets))
     problems = apply_problems(
         plan,
-        desired.secrets(),
+        tuple(s for s in desired.secrets() if selected(targets, s.scope, s.app, s.name)),
         live,
         keys,
         inputs.thresholds,
         unreadable=lambda secret: _unreadable(secret, environ, allow),
         ledger_without_key=_ledger_without_key(inputs.ledger, store, ledger, key, environ),
     )
+    if any(c.action is Action.DELETE for c in plan.changes):  # a split manifest's siblings
+        declared = sibling_declarations(inputs.manifests.paths, desired, allow_env)
+        problems += tuple(declared_elsewhere(plan.changes, declared))
     plan = replace(
         plan,
-        notices=plan_notices(desired, allow_env),
+        notices=((describe(targets),) if targets else ()) + plan_notices(desired, allow_env),
         manifests=inputs.manifests.paths,
         allow_env=allow_env,
         problems=problems,
@@ -188,6 +200,20 @@ def make_plan(
         for notice in plan.notices:
             log.warning("%s", notice)
     return Planned(desired, live, keys, plan, store, ledger, key, prints)
+
+
+def _check_targets(targets: tuple[Target, ...], desired: DesiredState, live: LiveState) -> None:
+    """Raise naming every target that selects nothing declared or live (a typo, most likely)."""
+    subjects: list[tuple[Scope, App, str | None]] = []
+    for group in desired.groups:
+        subjects.append((group.scope, group.app, None))
+        subjects += [(group.scope, group.app, s.name) for s in group.secrets]
+    for held in live.groups:
+        subjects.append((held.scope, held.app, None))
+        subjects += [(held.scope, held.app, s.name) for s in held.secrets]
+    missing = unmatched(targets, subjects)
+    if missing:
+        raise TargetMatchesNothingError(tuple(str(t) for t in missing))
 
 
 def _unreadable(

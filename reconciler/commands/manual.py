@@ -73,17 +73,22 @@ MANUALS: dict[str, Manual] = {
             "reconciler plan secrets/",
             "reconciler plan secrets/ --format markdown --out plan.md",
             "reconciler plan secrets/ --comment --pr acme/secrets#42",
+            "reconciler plan secrets/ --target acme/web --target 'acme:*:NPM_*'  # only these",
         ),
         _CREDENTIALS + _LEDGER + _COMMENT + _SUMMARY + _COLOUR + _ANNOTATIONS,
         _SOURCES,
     ),
     "apply": Manual(
         "Plan, then write the changes to GitHub, paced, and record the values in the ledger. "
-        "Refuses unsafe plans (mass deletes, widening to `all`) without --force.",
+        "Refuses unsafe plans (mass deletes, widening to `all`) without --force. At a "
+        "terminal it shows the plan and applies only after you type `yes` (--auto-approve "
+        "skips the question; CI and pipes are never asked).",
         (
             "reconciler apply secrets/",
+            "reconciler apply secrets/ --auto-approve  # at a terminal, without the question",
             "reconciler apply secrets/ --results results.json",
             "reconciler apply plan.json  # a plan file reviewed earlier with `plan --out`",
+            "reconciler apply secrets/ --target 'acme/*:actions'  # repository Actions secrets",
         ),
         _CREDENTIALS + _LEDGER + _SUMMARY + _ANNOTATIONS,
         _SOURCES,

@@ -26,6 +26,7 @@ from reconciler.model import App, DriftPolicy
 from reconciler.plan import ValuePolicy
 from reconciler.safety import Thresholds
 from reconciler.sandbox import Sandbox
+from reconciler.targets import parse_target
 from tests.support.e2e import cli_env, output, write_manifest
 
 CONNECTION = [
@@ -37,6 +38,7 @@ REMOTE = [
     *CONNECTION,
     *("--ledger", "github:o/r:l.json", "--no-ledger", "--drift", "fail"),
     *("--values", "always", "--format", "json", "--detailed-exitcode"),
+    *("--target", "o/*:actions", "--target", "o:*:NPM_*"),
 ]
 REMOTED = Remote(
     CONNECTED,
@@ -45,6 +47,7 @@ REMOTED = Remote(
     ValuePolicy.ALWAYS,
     OutputFormat.JSON,
     detailed_exitcode=True,
+    targets=(parse_target("o/*:actions"), parse_target("o:*:NPM_*")),
 )
 MANIFESTS = ["a.yaml", "b", "--allow-env", "X_*", "--allow-env", "Y"]
 LISTED = Manifests(("a.yaml", "b"), ("X_*", "Y"))
@@ -65,8 +68,9 @@ EVERY_FLAG: list[tuple[Any, list[str], object]] = [
         [
             *("apply", *MANIFESTS, *REMOTE, "--force", "--write-delay", "0.5"),
             *("--results", "r.json", "--delete-threshold", "0.9", "--delete-threshold-min", "3"),
+            "--auto-approve",
         ],
-        apply.Options(LISTED, REMOTED, True, 0.5, "r.json", Thresholds(0.9, 3)),
+        apply.Options(LISTED, REMOTED, True, 0.5, "r.json", Thresholds(0.9, 3), True),
     ),
     (
         ledger,

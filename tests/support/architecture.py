@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reconciler.manifest", (*_VALUES, "reconciler.manifest")),
     ("reconciler.github", (*_FILES, "reconciler.github")),
     ("reconciler.plan", _ERRORS),
+    ("reconciler.targets", _BASE),
     ("reconciler.ledger.format", _VALUES),
     ("reconciler.diff", (*_PURE_PLAN, "reconciler.ledger.format")),
     # Renderers and safety checks decide and format; they never do I/O.
@@ -54,6 +55,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "reconciler.plan",
             "reconciler.ledger",
             "reconciler.diff",
+            "reconciler.targets",
             "reconciler.safety",
             "reconciler.render",
             "reconciler.progress",
