@@ -14,10 +14,10 @@ from reconciler.ledger.format import EntryKey, Ledger, entry_key
 from reconciler.model import (
     App,
     DesiredGroup,
-    DesiredSecret,
+    DesiredItem,
     DriftPolicy,
     LiveGroup,
-    LiveSecret,
+    LiveItem,
     LiveState,
     ScopeKind,
     Visibility,
@@ -63,12 +63,12 @@ def _diff_group(
 ) -> list[Change]:
     live_by_name = live.by_name()
     changes: list[Change] = []
-    for secret in group.secrets:
+    for secret in group.items:
         current = live_by_name.get(secret.name)
         change = _create(secret) if current is None else _update(secret, current, values, facts)
         if change is not None:
             changes.append(change)
-    wanted = {s.name for s in group.secrets}
+    wanted = {s.name for s in group.items}
     for name, current in live_by_name.items():
         if name not in wanted:
             changes.append(
@@ -84,7 +84,7 @@ def _diff_group(
     return changes
 
 
-def _create(secret: DesiredSecret) -> Change:
+def _create(secret: DesiredItem) -> Change:
     return Change(
         secret.scope,
         secret.app,
@@ -98,7 +98,7 @@ def _create(secret: DesiredSecret) -> Change:
 
 
 def _value_reason(
-    secret: DesiredSecret, current: LiveSecret, values: ValuePolicy, facts: ValueFacts | None
+    secret: DesiredItem, current: LiveItem, values: ValuePolicy, facts: ValueFacts | None
 ) -> tuple[ValueReason | None, bool]:
     """Why the value of an existing secret is written (None: it is not), and whether it is
     left alone only because it cannot be compared."""
@@ -127,7 +127,7 @@ def _value_reason(
 
 
 def _update(
-    secret: DesiredSecret, current: LiveSecret, values: ValuePolicy, facts: ValueFacts | None
+    secret: DesiredItem, current: LiveItem, values: ValuePolicy, facts: ValueFacts | None
 ) -> Change | None:
     value, unknown = _value_reason(secret, current, values, facts)
     org = secret.scope.kind is ScopeKind.ORG

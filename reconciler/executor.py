@@ -22,7 +22,7 @@ from reconciler.github.secrets import Secrets
 from reconciler.github.transport import read_pool
 from reconciler.model import (
     App,
-    DesiredSecret,
+    DesiredItem,
     LiveState,
     PublicKey,
     Scope,
@@ -47,7 +47,7 @@ class ApplyOptions:
 
 
 def resolve_values(
-    plan: Plan, desired: Mapping[tuple[Scope, App, str], DesiredSecret], options: ApplyOptions
+    plan: Plan, desired: Mapping[tuple[Scope, App, str], DesiredItem], options: ApplyOptions
 ) -> dict[tuple[Scope, App, str], SecretValue]:
     """Plaintext for every env/file value the plan writes; all source errors at once."""
     values: dict[tuple[Scope, App, str], SecretValue] = {}
@@ -77,7 +77,7 @@ def resolve_values(
 
 def apply_plan(
     plan: Plan,
-    desired_secrets: tuple[DesiredSecret, ...],
+    desired_secrets: tuple[DesiredItem, ...],
     live: LiveState,
     keys: Mapping[tuple[Scope, App], PublicKey],
     client: GitHubClient,
@@ -153,7 +153,7 @@ def _paced_stop(
 
 def _execute(
     change: Change,
-    desired: Mapping[tuple[Scope, App, str], DesiredSecret],
+    desired: Mapping[tuple[Scope, App, str], DesiredItem],
     values: Mapping[tuple[Scope, App, str], SecretValue],
     keys: Mapping[tuple[Scope, App], PublicKey],
     live: LiveState,
@@ -184,7 +184,7 @@ def _execute(
 
 
 def _change_selection(
-    change: Change, secret: DesiredSecret, live: LiveState, secrets: Secrets
+    change: Change, secret: DesiredItem, live: LiveState, secrets: Secrets
 ) -> None:
     """One request either way: a single add/remove touches only that repository; more
     than one difference is a single set call with the full list."""
@@ -201,6 +201,6 @@ def _change_selection(
     )
 
 
-def _repo_ids(secret: DesiredSecret, live: LiveState) -> list[int]:
+def _repo_ids(secret: DesiredItem, live: LiveState) -> list[int]:
     org = secret.scope.org
     return sorted(live.repo_ids[f"{org}/{name}".lower()] for name in secret.repositories or ())

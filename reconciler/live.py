@@ -22,7 +22,7 @@ from reconciler.model import (
     App,
     DesiredState,
     LiveGroup,
-    LiveSecret,
+    LiveItem,
     LiveState,
     Location,
     PublicKey,
@@ -52,7 +52,7 @@ def _repo_refs(desired: DesiredState) -> list[RepoRef]:
         if group.scope.kind is ScopeKind.REPO:
             refs.append(RepoRef(group.scope.name, group.location, f"repos.{group.scope.name}"))
             continue
-        for secret in group.secrets:
+        for secret in group.items:
             for i, (name, loc) in enumerate(
                 zip(secret.repositories or (), secret.repository_locations, strict=False)
             ):
@@ -134,8 +134,8 @@ def resolve_repositories(
     return ids
 
 
-def _live_secret(item: SecretItem, selected: frozenset[str] | None) -> LiveSecret:
-    return LiveSecret(
+def _live_secret(item: SecretItem, selected: frozenset[str] | None) -> LiveItem:
+    return LiveItem(
         name=item.name.upper(),
         updated_at=item.updated_at,
         visibility=item.visibility,
@@ -150,11 +150,11 @@ def read_live(
     scopes whose sealed values must be checked against the current key."""
     groups = [(g.scope, g.app) for g in desired.groups]
     managed = {
-        (g.scope, g.app): {s.name for s in g.secrets if s.visibility is Visibility.SELECTED}
+        (g.scope, g.app): {s.name for s in g.items if s.visibility is Visibility.SELECTED}
         for g in desired.groups
     }
     sealed_scopes = sorted(
-        {(s.scope, s.app) for s in desired.secrets() if isinstance(s.source, SealedSource)},
+        {(s.scope, s.app) for s in desired.items() if isinstance(s.source, SealedSource)},
         key=lambda k: (k[0].key, k[1].value),
     )
     with read_pool(client.transport, concurrency) as pool:

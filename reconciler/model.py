@@ -1,4 +1,4 @@
-"""The domain model: scopes, apps, desired and live secrets. Frozen values, no I/O."""
+"""The domain model: scopes, apps, desired and live secrets and variables. Frozen values, no I/O."""
 
 from __future__ import annotations
 
@@ -32,9 +32,24 @@ class DriftPolicy(StrEnum):
 
 
 class ScopeKind(StrEnum):
-    # Declaration order is the plan order: organisations before repositories.
+    # Declaration order is the plan order: organisations before repositories before their
+    # deployment environments.
     ORG = "org"
     REPO = "repo"
+    ENVIRONMENT = "environment"
+
+
+class Kind(StrEnum):
+    """What a change is about. Declaration order is the order inside a scope: an environment
+    is created before the secrets and variables written into it."""
+
+    ENVIRONMENT = "environment"  # a deployment environment itself (created, never deleted)
+    SECRET = "secret"  # write-only: GitHub never shows the value
+    VARIABLE = "variable"  # plain text: GitHub shows the value, so it is compared directly
+
+
+# Which apps have variables; Dependabot and Codespaces have secrets only.
+VARIABLE_APPS = frozenset({App.ACTIONS, App.AGENTS})
 
 
 _KIND_ORDER = {kind: i for i, kind in enumerate(ScopeKind)}
@@ -83,27 +98,50 @@ class SealedSource:
         return f"sealed:{self.key_id}"
 
 
-Source = EnvSource | FileSource | SealedSource
+@dataclass(frozen=True, slots=True)
+class InlineSource:
+    """A variable's value written in the manifest itself (variables only: they are plain
+    text on GitHub too). Kept out of reprs for teams that treat configuration as sensitive."""
+
+    text: str = field(repr=False)
+    location: Location
+
+    def describe(self) -> str:
+        return "inline"
+
+
+Source = EnvSource | FileSource | SealedSource | InlineSource
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class Scope:
-    """An organisation (`octo-org`) or a repository (`octo-org/web`).
+    """An organisation (`octo-org`), a repository (`octo-org/web`) or a repository's
+    deployment environment (name `octo-org/web`, environment `production`).
 
-    GitHub matches both case-insensitively, so identity is the lower-cased name;
-    `name` keeps the spelling the manifest used, for display.
+    GitHub matches all three case-insensitively, so identity is the lower-cased name;
+    `name` and `environment` keep the spelling the manifest used, for display.
     """
 
     kind: ScopeKind
     name: str
+    environment: str = ""  # set for ScopeKind.ENVIRONMENT only
 
     @property
-    def key(self) -> tuple[int, str]:
-        return (_KIND_ORDER[self.kind], self.name.lower())
+    def key(self) -> tuple[int, str, str]:
+        return (_KIND_ORDER[self.kind], self.name.lower(), self.environment.lower())
 
     @property
     def org(self) -> str:
         return self.name.split("/", 1)[0]
+
+    @property
+    def repository(self) -> Scope:
+        """The repository an environment belongs to (a repository is its own)."""
+        return Scope(ScopeKind.REPO, self.name) if self.kind is ScopeKind.ENVIRONMENT else self
+
+    @classmethod
+    def of_environment(cls, repository: str, environment: str) -> Scope:
+        return cls(ScopeKind.ENVIRONMENT, repository, environment)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Scope) and self.key == other.key
@@ -115,14 +153,17 @@ class Scope:
         return self.key < other.key
 
     def __str__(self) -> str:
+        # owner/repo/environment: what `--target` takes (environment names may hold "/").
+        if self.kind is ScopeKind.ENVIRONMENT:
+            return f"{self.name}/{self.environment}"
         return self.name
 
 
 @dataclass(frozen=True, slots=True)
-class DesiredSecret:
-    """One secret as the manifest wants it.
+class DesiredItem:
+    """One secret or variable as the manifest wants it (`kind` is never ENVIRONMENT).
 
-    `visibility` and `repositories` are set for organisation secrets only.
+    `visibility` and `repositories` are set for organisation items only.
     `repositories` holds bare repository names inside the organisation; it is
     None unless visibility is `selected`. `repository_locations` parallels it.
     """
@@ -135,16 +176,18 @@ class DesiredSecret:
     visibility: Visibility | None = None
     repositories: tuple[str, ...] | None = None
     repository_locations: tuple[Location, ...] = ()
+    kind: Kind = Kind.SECRET
 
 
 @dataclass(frozen=True, slots=True)
 class DesiredGroup:
-    """The secrets of one app in one scope, and whether unlisted live secrets are deleted."""
+    """The secrets and variables of one app in one scope, and whether unlisted live ones
+    (of either kind) are deleted."""
 
     scope: Scope
     app: App
     prune: bool
-    secrets: tuple[DesiredSecret, ...]
+    items: tuple[DesiredItem, ...]
     location: Location
 
 
@@ -165,29 +208,40 @@ class DesiredState:
     settings: Settings = field(default_factory=Settings)
     files: tuple[str, ...] = ()
 
-    def secrets(self) -> tuple[DesiredSecret, ...]:
-        return tuple(s for g in self.groups for s in g.secrets)
+    def items(self) -> tuple[DesiredItem, ...]:
+        return tuple(s for g in self.groups for s in g.items)
+
+    def secrets(self) -> tuple[DesiredItem, ...]:
+        return tuple(s for s in self.items() if s.kind is Kind.SECRET)
+
+    def environments(self) -> tuple[Scope, ...]:
+        """Every deployment environment the manifest writes into, in plan order."""
+        envs = {g.scope for g in self.groups if g.scope.kind is ScopeKind.ENVIRONMENT}
+        return tuple(sorted(envs))
 
 
 @dataclass(frozen=True, slots=True)
-class LiveSecret:
-    """One secret as GitHub reports it. `selected` holds lower-cased repository
-    names and is None unless visibility is `selected`."""
+class LiveItem:
+    """One secret or variable as GitHub reports it. `selected` holds lower-cased repository
+    names and is None unless visibility is `selected`; `value` is a variable's value (None
+    for secrets: GitHub never shows theirs)."""
 
     name: str
     updated_at: str
     visibility: Visibility | None = None
     selected: frozenset[str] | None = None
+    kind: Kind = Kind.SECRET
+    value: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
 class LiveGroup:
     scope: Scope
     app: App
-    secrets: tuple[LiveSecret, ...]
+    items: tuple[LiveItem, ...]
 
-    def by_name(self) -> dict[str, LiveSecret]:
-        return {s.name.upper(): s for s in self.secrets}
+    def by_name(self, kind: Kind = Kind.SECRET) -> dict[str, LiveItem]:
+        return {s.name.upper(): s for s in self.items if s.kind is kind}
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,11 +249,13 @@ class LiveState:
     """What GitHub has for the scopes a manifest names.
 
     `repo_ids` maps lower-cased `owner/repo` to GitHub's repository id, for every
-    repository the manifest refers to by name.
+    repository the manifest refers to by name. `environments` holds the deployment
+    environments the manifest names that exist (the others are created by the plan).
     """
 
     groups: tuple[LiveGroup, ...]
     repo_ids: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+    environments: frozenset[Scope] = frozenset()
     _index: Mapping[tuple[Scope, App], LiveGroup] = field(
         init=False, repr=False, compare=False, default_factory=lambda: MappingProxyType({})
     )

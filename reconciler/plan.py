@@ -81,7 +81,7 @@ class Change:
     def visibility_changed(self) -> bool:
         return self.visibility_before != self.visibility_after
 
-    def sort_key(self) -> tuple[tuple[int, str], str, int, str]:
+    def sort_key(self) -> tuple[tuple[int, str, str], str, int, str]:
         return (self.scope.key, self.app.value, _ACTION_ORDER[self.action], self.name)
 
     def canonical(self) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from reconciler.errors import Problem, SourceError
 from reconciler.model import (
     App,
-    DesiredSecret,
+    DesiredItem,
     LiveState,
     PublicKey,
     Scope,
@@ -32,7 +32,7 @@ from reconciler.plan import (
 
 
 def stale_sealed_values(
-    secrets: tuple[DesiredSecret, ...], keys: Mapping[tuple[Scope, App], PublicKey]
+    secrets: tuple[DesiredItem, ...], keys: Mapping[tuple[Scope, App], PublicKey]
 ) -> list[Problem]:
     """Sealed values whose key_id is no longer the scope's public key: GitHub would reject them."""
     problems = []
@@ -85,7 +85,7 @@ def unsafe_problems(plan: Plan, live: LiveState, thresholds: Thresholds) -> list
                 )
             )
     for (scope, app), count in sorted(deletes.items(), key=lambda kv: (kv[0][0].key, kv[0][1])):
-        total = len(live.group(scope, app).secrets)
+        total = len(live.group(scope, app).items)
         if total >= thresholds.delete_min_live and count / total > thresholds.delete_fraction:
             problems.append(
                 ApplyProblem(
@@ -109,12 +109,12 @@ def unsafe_reasons(plan: Plan, live: LiveState, thresholds: Thresholds) -> list[
 
 def apply_problems(
     plan: Plan,
-    secrets: tuple[DesiredSecret, ...],
+    secrets: tuple[DesiredItem, ...],
     live: LiveState,
     keys: Mapping[tuple[Scope, App], PublicKey],
     thresholds: Thresholds,
     *,
-    unreadable: Callable[[DesiredSecret], SourceError | None],
+    unreadable: Callable[[DesiredItem], SourceError | None],
     ledger_without_key: str | None = None,
 ) -> tuple[ApplyProblem, ...]:
     """Every reason apply would refuse or fail on `plan` before its first write: the value

@@ -88,7 +88,7 @@ def test_writes_are_paced_by_the_write_delay(sandbox: Sandbox, tmp_path: Path) -
     slept: list[float] = []
     results = apply_plan(
         plan,
-        desired.secrets(),
+        desired.items(),
         live,
         keys,
         client,

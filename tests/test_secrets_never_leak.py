@@ -358,7 +358,7 @@ def test_reprs_never_show_values(harness: Harness, tmp_path: Path) -> None:
     desired = load_manifests([_manifest(harness)]).desired
     harness.outputs.add("repr DesiredState", repr(desired))
     harness.outputs.add("str DesiredState", str(desired))
-    for secret in desired.secrets():
+    for secret in desired.items():
         harness.outputs.add(f"repr source {secret.name}", repr(secret.source))
         assert isinstance(secret.source, EnvSource | FileSource)  # the manifest seals nothing
         value = resolve(secret.source, ENV, ())
@@ -381,7 +381,7 @@ def test_reprs_never_show_values(harness: Harness, tmp_path: Path) -> None:
         harness.outputs.add("repr LiveState", repr(live))
         harness.outputs.add("repr Plan", repr(plan))
         values = resolve_values(
-            plan, {(s.scope, s.app, s.name): s for s in desired.secrets()}, options
+            plan, {(s.scope, s.app, s.name): s for s in desired.items()}, options
         )
         assert len(values) == 5
         harness.outputs.add("repr resolved values", repr(values))

@@ -45,7 +45,7 @@ def scope_token(scope: Scope) -> str:
     return _NOT_TOKEN.sub("_", scope.name.upper()).strip("_")
 
 
-def sort_key(key: SecretKey) -> tuple[tuple[int, str], int, str]:
+def sort_key(key: SecretKey) -> tuple[tuple[int, str, str], int, str]:
     scope, app, name = key
     return (scope.key, _APP_ORDER[app], name)
 

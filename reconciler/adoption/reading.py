@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, TextIO
 from reconciler.model import (
     App,
     DesiredGroup,
-    DesiredSecret,
+    DesiredItem,
     DesiredState,
     EnvSource,
     Location,
@@ -92,10 +92,10 @@ def build_state(
     the order the manifest lists them."""
     from reconciler.adoption.env_names import extra_allow_env
 
-    groups: dict[tuple[Scope, App], list[DesiredSecret]] = {}
+    groups: dict[tuple[Scope, App], list[DesiredItem]] = {}
     for f in found:
         source = EnvSource(names[f.key], _HERE)
-        secret = DesiredSecret(f.scope, f.app, f.name, source, _HERE, f.visibility, f.repositories)
+        secret = DesiredItem(f.scope, f.app, f.name, source, _HERE, f.visibility, f.repositories)
         groups.setdefault((f.scope, f.app), []).append(secret)
     desired = DesiredState(
         tuple(

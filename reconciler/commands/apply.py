@@ -167,7 +167,7 @@ def run(options: Options, env: Env) -> int:
         with interruptible() as stopped:
             results = apply_plan(
                 plan,
-                desired.secrets(),
+                desired.items(),
                 planned.live,
                 planned.keys,
                 client,

@@ -39,7 +39,7 @@ from reconciler.errors import BaselineRefusedError, ExitStatus, LedgerError, Man
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from reconciler.model import DesiredSecret
+    from reconciler.model import DesiredItem
 
 NAME = "baseline"
 HELP = "record that the sources hold what GitHub holds now (writes only the ledger)"
@@ -140,7 +140,7 @@ def run(options: Options, env: Env) -> int:
     return ExitStatus.OK
 
 
-def _who(s: DesiredSecret) -> str:
+def _who(s: DesiredItem) -> str:
     from reconciler.safe_text import printable
 
     return f"{printable(str(s.scope))} {s.app} {printable(s.name)}"
@@ -149,9 +149,9 @@ def _who(s: DesiredSecret) -> str:
 def _report(
     env: Env,
     where: str,
-    recorded: Sequence[DesiredSecret],
-    absent: Sequence[DesiredSecret],
-    kept: Sequence[DesiredSecret],
+    recorded: Sequence[DesiredItem],
+    absent: Sequence[DesiredItem],
+    kept: Sequence[DesiredItem],
 ) -> None:
     """Names and source descriptors only, never a value."""
     from reconciler.safe_text import printable

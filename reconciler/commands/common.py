@@ -22,7 +22,7 @@ from reconciler.ledger.format import Ledger, LedgerKey
 from reconciler.manifest.load import load_manifests
 from reconciler.model import (
     App,
-    DesiredSecret,
+    DesiredItem,
     DesiredState,
     DriftPolicy,
     LiveState,
@@ -179,7 +179,7 @@ def make_plan(
         plan = replace(plan, changes=kept, targets=tuple(str(t) for t in targets))
     problems = apply_problems(
         plan,
-        tuple(s for s in desired.secrets() if selected(targets, s.scope, s.app, s.name)),
+        tuple(s for s in desired.items() if selected(targets, s.scope, s.app, s.name)),
         live,
         keys,
         inputs.thresholds,
@@ -207,17 +207,17 @@ def _check_targets(targets: tuple[Target, ...], desired: DesiredState, live: Liv
     subjects: list[tuple[Scope, App, str | None]] = []
     for group in desired.groups:
         subjects.append((group.scope, group.app, None))
-        subjects += [(group.scope, group.app, s.name) for s in group.secrets]
+        subjects += [(group.scope, group.app, s.name) for s in group.items]
     for held in live.groups:
         subjects.append((held.scope, held.app, None))
-        subjects += [(held.scope, held.app, s.name) for s in held.secrets]
+        subjects += [(held.scope, held.app, s.name) for s in held.items]
     missing = unmatched(targets, subjects)
     if missing:
         raise TargetMatchesNothingError(tuple(str(t) for t in missing))
 
 
 def _unreadable(
-    secret: DesiredSecret, environ: Mapping[str, str], allow: tuple[str, ...]
+    secret: DesiredItem, environ: Mapping[str, str], allow: tuple[str, ...]
 ) -> SourceError | None:
     """Why apply could not read this secret's value, read exactly as apply reads it (the
     value itself is dropped at once), or None."""

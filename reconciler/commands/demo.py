@@ -48,7 +48,7 @@ def run(options: Options, env: Env) -> int:
         demo_env["RECONCILER_LEDGER"] = os.path.join(scratch, "ledger.json")
         demo_env["RECONCILER_LEDGER_KEY"] = secrets.token_urlsafe(32)
         desired = load_manifests(paths).desired
-        for secret in desired.secrets():
+        for secret in desired.items():
             if isinstance(secret.source, EnvSource):
                 demo_env.setdefault(secret.source.var, f"demo value of {secret.source.var}")
         demo_env.update(GITHUB_TOKEN=sb.token, GITHUB_API_URL=sb.url)

@@ -54,7 +54,7 @@ def sibling_declarations(
                     printable(file),
                 )
                 continue
-            for secret in sibling.secrets():
+            for secret in sibling.items():
                 declared.setdefault((secret.scope, secret.app, secret.name), secret.location)
     return declared
 

@@ -47,7 +47,7 @@ def run(options: Options, env: Env) -> int:
     out = env.stdout
     out.write(
         f"OK: {len(desired.files)} manifest files, {len(desired.groups)} scope/app groups, "
-        f"{len(desired.secrets())} secrets{skipped}.\n"
+        f"{len(desired.items())} secrets{skipped}.\n"
     )
     for notice in plan_notices(desired, allow_env):
         out.write(f"notice: {notice}\n")

@@ -11,7 +11,7 @@ from reconciler.errors import SourceError
 from reconciler.github.client import GitHubClient
 from reconciler.github.transport import read_pool
 from reconciler.ledger.format import Entry, EntryKey, Ledger, LedgerKey, entry_key
-from reconciler.model import App, DesiredSecret, LiveState, Scope, SealedSource
+from reconciler.model import App, DesiredItem, LiveState, Scope, SealedSource
 from reconciler.plan import Action, Outcome, Result
 from reconciler.values.sources import SecretValue, resolve
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def fingerprints(
-    secrets: Iterable[DesiredSecret],
+    secrets: Iterable[DesiredItem],
     key: LedgerKey,
     environ: Mapping[str, str],
     allow_env: tuple[str, ...],
@@ -83,7 +83,7 @@ def ledger_changes(
 class Unreadable:
     """A secret whose source cannot be read now, and why (never the value)."""
 
-    secret: DesiredSecret
+    secret: DesiredItem
     reason: str
     hint: str | None
 
@@ -93,13 +93,13 @@ class Baseline:
     """What `reconciler baseline` records, and what it leaves out and why."""
 
     entries: dict[EntryKey, Entry]
-    recorded: tuple[DesiredSecret, ...]  # in the ledger after the save
-    absent: tuple[DesiredSecret, ...]  # not in GitHub: the next plan creates them
-    kept: tuple[DesiredSecret, ...]  # already in the ledger, left as they are (no --force)
+    recorded: tuple[DesiredItem, ...]  # in the ledger after the save
+    absent: tuple[DesiredItem, ...]  # not in GitHub: the next plan creates them
+    kept: tuple[DesiredItem, ...]  # already in the ledger, left as they are (no --force)
 
 
 def read_all_sources(
-    secrets: Iterable[DesiredSecret],
+    secrets: Iterable[DesiredItem],
     key: LedgerKey,
     environ: Mapping[str, str],
     allow_env: tuple[str, ...],
@@ -123,7 +123,7 @@ def read_all_sources(
 
 
 def baseline(
-    secrets: Iterable[DesiredSecret],
+    secrets: Iterable[DesiredItem],
     live: LiveState,
     prints: Mapping[EntryKey, str],
     ledger: Ledger,
@@ -134,9 +134,9 @@ def baseline(
     source's value, GitHub's `updated_at`, the source descriptor. Secrets GitHub does not have
     are left to the next plan; those the ledger already knows are kept unless `force`."""
     entries: dict[EntryKey, Entry] = {}
-    recorded: list[DesiredSecret] = []
-    absent: list[DesiredSecret] = []
-    kept: list[DesiredSecret] = []
+    recorded: list[DesiredItem] = []
+    absent: list[DesiredItem] = []
+    kept: list[DesiredItem] = []
     by_name = {(g.scope, g.app): g.by_name() for g in live.groups}
     for s in secrets:
         k = entry_key(s.scope, s.app, s.name)

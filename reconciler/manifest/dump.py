@@ -7,7 +7,7 @@ from typing import Any
 import yaml
 
 from reconciler.model import (
-    DesiredSecret,
+    DesiredItem,
     DesiredState,
     EnvSource,
     FileSource,
@@ -55,13 +55,13 @@ def dump_manifest(desired: DesiredState) -> str:
         body: dict[str, Any] = {}
         if group.prune:
             body["prune"] = True
-        body["secrets"] = {s.name: _secret(s) for s in group.secrets}
+        body["secrets"] = {s.name: _secret(s) for s in group.items}
         top.setdefault(name, {})[group.app.value] = body
     text = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     return str(text)
 
 
-def _secret(secret: DesiredSecret) -> dict[str, Any]:
+def _secret(secret: DesiredItem) -> dict[str, Any]:
     source = secret.source
     value: _Flow
     if isinstance(source, EnvSource):

@@ -23,7 +23,7 @@ from reconciler.manifest.rules import MAX_ORG_SECRETS, MAX_REPO_SECRETS
 from reconciler.model import (
     App,
     DesiredGroup,
-    DesiredSecret,
+    DesiredItem,
     DesiredState,
     DriftPolicy,
     EnvSource,
@@ -84,7 +84,7 @@ def load_manifests(paths: Sequence[str], *, extra_allow_env: Sequence[str] = ())
             problems.append(Problem(None, "", f"no manifests in directory {_arg(given)}"))
     desired = _merge(manifests, problems)
     allow = desired.settings.allow_env + tuple(extra_allow_env)
-    problems.extend(_env_problems(desired.secrets(), manifests, allow))
+    problems.extend(_env_problems(desired.items(), manifests, allow))
     if problems:
         raise ManifestError(list(dict.fromkeys(problems)))
     return LoadResult(desired, tuple(sorted(dict.fromkeys(skipped), key=lambda s: s.path)))
@@ -144,7 +144,7 @@ def _read(file: str, *, named: bool, problems: list[Problem]) -> FileManifest | 
 
 def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredState:
     firsts: dict[tuple[Scope, App], DesiredGroup] = {}
-    members: dict[tuple[Scope, App], dict[str, DesiredSecret]] = {}
+    members: dict[tuple[Scope, App], dict[str, DesiredItem]] = {}
     allow_env: list[str] = []
     allow_env_at: list[tuple[str, Location]] = []
     drift: tuple[DriftPolicy, Location] | None = None
@@ -175,7 +175,7 @@ def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredSta
                     )
                 )
             secrets = members.setdefault(key, {})
-            for secret in group.secrets:
+            for secret in group.items:
                 if secret.name in secrets:
                     problems.append(
                         Problem(
@@ -208,7 +208,7 @@ def _bool(value: bool) -> str:
 
 def _limit_problem(group: DesiredGroup, manifests: list[FileManifest]) -> Iterable[Problem]:
     limit = MAX_ORG_SECRETS if group.scope.kind is ScopeKind.ORG else MAX_REPO_SECRETS
-    if len(group.secrets) <= limit:
+    if len(group.items) <= limit:
         return
     where = "organisation" if group.scope.kind is ScopeKind.ORG else "repository"
     path = next(
@@ -219,13 +219,13 @@ def _limit_problem(group: DesiredGroup, manifests: list[FileManifest]) -> Iterab
     yield Problem(
         group.location,
         path,
-        f"{len(group.secrets)} {group.app} secrets for {group.scope}; GitHub allows at most "
+        f"{len(group.items)} {group.app} secrets for {group.scope}; GitHub allows at most "
         f"{limit} per {where}",
     )
 
 
 def _env_problems(
-    secrets: Iterable[DesiredSecret], manifests: list[FileManifest], allow: tuple[str, ...]
+    secrets: Iterable[DesiredItem], manifests: list[FileManifest], allow: tuple[str, ...]
 ) -> Iterable[Problem]:
     paths = {loc: path for m in manifests for loc, path in m.secret_paths.items()}
     for secret in secrets:
@@ -251,7 +251,7 @@ def check_values(
     """
     allow = desired.settings.allow_env + tuple(extra_allow_env)
     problems: list[Problem] = []
-    for secret in desired.secrets():
+    for secret in desired.items():
         source = secret.source
         if not isinstance(source, EnvSource | FileSource):
             continue  # sealed values were checked when the manifest was read
@@ -262,7 +262,7 @@ def check_values(
     return sorted(problems, key=Problem.sort_key)
 
 
-def _source_problem(secret: DesiredSecret, error: SourceError) -> Problem:
+def _source_problem(secret: DesiredItem, error: SourceError) -> Problem:
     kind = "orgs" if secret.scope.kind is ScopeKind.ORG else "repos"
     field = "env" if isinstance(secret.source, EnvSource) else "file"
     path = f"{kind}.{secret.scope.name}.{secret.app}.secrets.{secret.name}.value.{field}"

@@ -32,7 +32,7 @@ from reconciler.manifest.rules import (
 from reconciler.model import (
     App,
     DesiredGroup,
-    DesiredSecret,
+    DesiredItem,
     DriftPolicy,
     EnvSource,
     FileSource,
@@ -161,7 +161,7 @@ class _Reader:
         prune = group.get("prune")
         if "prune" in group:
             self.prune_locations.setdefault(key, key_location(group, "prune"))
-        secrets: list[DesiredSecret] = []
+        secrets: list[DesiredItem] = []
         body = group.get("secrets")
         if isinstance(body, LocMap):
             seen: dict[str, str] = {}
@@ -190,7 +190,7 @@ class _Reader:
         spec: object,
         secrets: LocMap,
         path: list[PathItem],
-    ) -> DesiredSecret | None:
+    ) -> DesiredItem | None:
         where = key_location(secrets, name)
         self.secret_paths[where] = format_path(path)
         credential = credential_problem(name, "a secret name")
@@ -211,7 +211,7 @@ class _Reader:
                 )
         if refused or source is None or (scope.kind is ScopeKind.ORG and visibility is None):
             return None
-        return DesiredSecret(
+        return DesiredItem(
             scope, app, name.upper(), source, where, visibility, repositories, repo_locations
         )
 

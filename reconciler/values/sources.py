@@ -14,7 +14,7 @@ from pathlib import Path
 
 from reconciler.errors import LocalFileError, SourceError
 from reconciler.local_files import read_regular_file
-from reconciler.model import DesiredState, EnvSource, FileSource, SealedSource
+from reconciler.model import DesiredState, EnvSource, FileSource, InlineSource, SealedSource
 from reconciler.values.env_policy import (
     credential_notices,
     env_refusal,
@@ -52,7 +52,7 @@ class SecretValue:
 
 def plan_notices(desired: DesiredState, cli_allow: tuple[str, ...]) -> tuple[str, ...]:
     """The notices a plan of `desired` carries: well-known credentials allowed by exact name."""
-    env_vars = (s.source.var for s in desired.secrets() if isinstance(s.source, EnvSource))
+    env_vars = (s.source.var for s in desired.items() if isinstance(s.source, EnvSource))
     return credential_notices(env_vars, desired.settings, cli_allow)
 
 
@@ -104,17 +104,22 @@ def check_sealed(source: SealedSource) -> str | None:
 
 
 def resolve(
-    source: EnvSource | FileSource, environ: Mapping[str, str], allow: tuple[str, ...]
+    source: EnvSource | FileSource | InlineSource,
+    environ: Mapping[str, str],
+    allow: tuple[str, ...],
 ) -> SecretValue:
     """Read a value from its source. Errors name the source, never the value."""
-    data = (
-        _read_env(source, environ, allow) if isinstance(source, EnvSource) else _read_file(source)
-    )
+    if isinstance(source, InlineSource):
+        data = source.text.encode("utf-8")
+    elif isinstance(source, EnvSource):
+        data = _read_env(source, environ, allow)
+    else:
+        data = _read_file(source)
     if not data:
         raise SourceError(
             source.location,
             f"{source.describe()} is empty",
-            hint="GitHub does not accept empty secret values",
+            hint="GitHub does not accept empty secret or variable values",
         )
     if len(data) > MAX_VALUE_BYTES:  # only an env value: a file's size is checked as it is read
         raise SourceError(
@@ -122,6 +127,23 @@ def resolve(
             f"{source.describe()} holds {len(data)} bytes, more than GitHub's 48 KB limit",
         )
     return SecretValue(data)
+
+
+def resolve_text(
+    source: EnvSource | FileSource | InlineSource,
+    environ: Mapping[str, str],
+    allow: tuple[str, ...],
+) -> str:
+    """A variable's value: like `resolve`, and it must be UTF-8 text (GitHub variables are
+    strings)."""
+    try:
+        return resolve(source, environ, allow).reveal().decode("utf-8")
+    except UnicodeDecodeError:
+        raise SourceError(
+            source.location,
+            f"{source.describe()} is not UTF-8 text; a variable's value must be text",
+            hint="store binary values as secrets, or encode them (base64) first",
+        ) from None
 
 
 def _read_env(source: EnvSource, environ: Mapping[str, str], allow: tuple[str, ...]) -> bytes:

@@ -443,7 +443,7 @@ def _plan_and_apply(
         assert len(plan.actionable) == FIRST_APPLY_WRITES
         return apply_plan(
             plan,
-            desired.secrets(),
+            desired.items(),
             live,
             keys,
             client,

@@ -39,7 +39,7 @@ Group = tuple[str, str]  # (scope, app)
 
 
 @dataclass(frozen=True)
-class LiveSecret:
+class LiveItem:
     value: bytes
     visibility: str | None  # None for repository secrets
     selected: tuple[str, ...] = ()
@@ -65,7 +65,7 @@ class WantGroup:
 
 @dataclass(frozen=True)
 class Case:
-    live: dict[Group, dict[str, LiveSecret]]
+    live: dict[Group, dict[str, LiveItem]]
     manifest: dict[Group, WantGroup]
     values: str
 
@@ -78,13 +78,13 @@ secret_names = st.lists(st.sampled_from(NAMES), unique=True, max_size=len(NAMES)
 
 
 @st.composite
-def live_secrets(draw: st.DrawFn, scope: str) -> LiveSecret:
+def live_secrets(draw: st.DrawFn, scope: str) -> LiveItem:
     value = draw(st.binary(min_size=1, max_size=16))
     if scope != ORG:
-        return LiveSecret(value, None)
+        return LiveItem(value, None)
     visibility = draw(st.sampled_from(VISIBILITIES))
     selected = draw(repo_selections) if visibility == "selected" else ()
-    return LiveSecret(value, visibility, selected)
+    return LiveItem(value, visibility, selected)
 
 
 @st.composite
@@ -100,7 +100,7 @@ def want_secrets(draw: st.DrawFn, scope: str) -> WantSecret:
 
 @st.composite
 def cases(draw: st.DrawFn) -> Case:
-    live: dict[Group, dict[str, LiveSecret]] = {}
+    live: dict[Group, dict[str, LiveItem]] = {}
     for group in draw(st.lists(groups, unique=True, max_size=6)):
         live[group] = {name: draw(live_secrets(group[0])) for name in draw(secret_names)}
     manifest: dict[Group, WantGroup] = {}

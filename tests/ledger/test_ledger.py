@@ -32,11 +32,11 @@ from reconciler.ledger.stores import FileLedgerStore, parse_ledger_location
 from reconciler.model import (
     App,
     DesiredGroup,
-    DesiredSecret,
+    DesiredItem,
     DriftPolicy,
     EnvSource,
     LiveGroup,
-    LiveSecret,
+    LiveItem,
     LiveState,
     Location,
     Scope,
@@ -394,10 +394,10 @@ def _plan_one(
     values: ValuePolicy = ValuePolicy.AUTO,
     source: str = "A_TOKEN",
 ) -> Change | None:
-    secret = DesiredSecret(ORG, App.ACTIONS, "A", EnvSource(source, _LOC), _LOC, Visibility.PRIVATE)
+    secret = DesiredItem(ORG, App.ACTIONS, "A", EnvSource(source, _LOC), _LOC, Visibility.PRIVATE)
     group = DesiredGroup(ORG, App.ACTIONS, False, (secret,), _LOC)
     live = LiveState(
-        (LiveGroup(ORG, App.ACTIONS, (LiveSecret("A", live_updated_at, Visibility.PRIVATE),)),)
+        (LiveGroup(ORG, App.ACTIONS, (LiveItem("A", live_updated_at, Visibility.PRIVATE),)),)
     )
     key = entry_key(ORG, App.ACTIONS, "A")
     ledger = Ledger(MappingProxyType({key: entry} if entry else {}))

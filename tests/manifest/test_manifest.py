@@ -207,7 +207,7 @@ def test_examples_map_to_the_model() -> None:
     assert dependabot.scope == Scope(ScopeKind.ORG, "octo-org")
     assert dependabot.prune is True
     assert dependabot.location == Location("examples/octo-org.yaml", 8, 5)
-    artifactory, npm = dependabot.secrets
+    artifactory, npm = dependabot.items
     assert npm.name == "NPM_TOKEN"
     assert npm.app is App.DEPENDABOT
     assert npm.location == Location("examples/octo-org.yaml", 11, 9)
@@ -223,7 +223,7 @@ def test_examples_map_to_the_model() -> None:
     assert isinstance(artifactory.source, FileSource)
     assert artifactory.source.path == "values/artifactory-password.txt"
     assert artifactory.source.base_dir == "examples"
-    by_name = {s.name: s for s in desired.secrets()}
+    by_name = {s.name: s for s in desired.items()}
     assert by_name["DOCS_PUBLISH_TOKEN"].repositories == ()
     assert by_name["AZ_ARTIFACTS_PAT"].visibility is Visibility.PRIVATE  # omitted
     repo_secret = by_name["AZURE_DEVOPS_PAT"]
@@ -276,7 +276,7 @@ def test_groups_merge_across_files_when_prune_agrees(tmp_path: Path) -> None:
     (groups,) = load_manifests([str(tmp_path)]).desired.groups
     assert groups.prune is True
     assert str(groups.scope) == "octo-org"
-    assert [s.name for s in groups.secrets] == ["A_TOKEN", "B_TOKEN"]
+    assert [s.name for s in groups.items] == ["A_TOKEN", "B_TOKEN"]
 
 
 def test_allow_env_of_one_file_applies_to_all(tmp_path: Path) -> None:
@@ -371,7 +371,7 @@ def test_anchors_merge_keys_and_names_yaml_would_misread(tmp_path: Path) -> None
         f"{path}:9:11  orgs.octo-org.actions.secrets.NO.repositories: repositories applies only to visibility: selected, not all\n    hint: set visibility: selected, or remove repositories"
     ]
     path.write_text(path.read_text().replace("visibility: all", "visibility: selected"))
-    secrets = load_manifests([str(path)]).desired.secrets()
+    secrets = load_manifests([str(path)]).desired.items()
     assert [(s.name, s.repositories) for s in secrets] == [
         ("NO", ("web", "123x")),
         ("ON", ("web", "123x")),
@@ -392,7 +392,7 @@ def test_sealed_source_round_trips(tmp_path: Path) -> None:
         "version: 1\nrepos:\n  octo-org/web:\n    actions:\n      secrets:\n"
         f'        SEALED_TOKEN: {{value: {{sealed: "{ciphertext}", key_id: "0123"}}}}\n'
     )
-    (secret,) = load_manifests([str(path)]).desired.secrets()
+    (secret,) = load_manifests([str(path)]).desired.items()
     assert secret.source == SealedSource(ciphertext, "0123", Location(str(path), 6, 40))
 
 

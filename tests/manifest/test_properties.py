@@ -19,10 +19,11 @@ from reconciler.manifest.load import dump_manifest, load_manifests
 from reconciler.model import (
     App,
     DesiredGroup,
-    DesiredSecret,
+    DesiredItem,
     DesiredState,
     EnvSource,
     FileSource,
+    InlineSource,
     Location,
     Scope,
     ScopeKind,
@@ -84,15 +85,15 @@ def desired_states(draw: st.DrawFn) -> DesiredState:
 
 
 @st.composite
-def _secret(draw: st.DrawFn, scope: Scope, app: App, name: str) -> DesiredSecret:
+def _secret(draw: st.DrawFn, scope: Scope, app: App, name: str) -> DesiredItem:
     source = draw(sources())
     if scope.kind is ScopeKind.REPO:
-        return DesiredSecret(scope, app, name, source, HERE)
+        return DesiredItem(scope, app, name, source, HERE)
     visibility = draw(st.sampled_from(list(Visibility)))
     repositories = None
     if visibility is Visibility.SELECTED:
         repositories = tuple(draw(st.lists(repo_names, max_size=3, unique_by=str.lower)))
-    return DesiredSecret(scope, app, name, source, HERE, visibility, repositories)
+    return DesiredItem(scope, app, name, source, HERE, visibility, repositories)
 
 
 def normalise(desired: DesiredState) -> Any:
@@ -103,6 +104,8 @@ def normalise(desired: DesiredState) -> Any:
             return ("env", s.var)
         if isinstance(s, FileSource):
             return ("file", s.path)
+        if isinstance(s, InlineSource):
+            return ("inline", s.text)
         return ("sealed", s.ciphertext, s.key_id)
 
     return (
@@ -113,7 +116,7 @@ def normalise(desired: DesiredState) -> Any:
                 g.scope.name.lower(),
                 g.app,
                 g.prune,
-                [(s.name, source(s.source), s.visibility, s.repositories) for s in g.secrets],
+                [(s.name, source(s.source), s.visibility, s.repositories) for s in g.items],
             )
             for g in desired.groups
         ],

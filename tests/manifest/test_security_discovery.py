@@ -63,7 +63,7 @@ def test_a_realistic_checkout_reads_exactly_the_manifests(tmp_path: Path) -> Non
     # `REPOS.YAML`: suffixes match in any letter case.
     assert result.desired.files == ("repo/manifests/org.yaml", "repo/manifests/team/REPOS.YAML")
     assert [str(s) for s in result.skipped] == EXPECTED_SKIPPED
-    assert [s.name for s in result.desired.secrets()] == ["DEPLOY_TOKEN", "NPM_TOKEN"]
+    assert [s.name for s in result.desired.items()] == ["DEPLOY_TOKEN", "NPM_TOKEN"]
 
 
 def test_a_broken_manifest_in_the_checkout_fails_the_load(tmp_path: Path) -> None:

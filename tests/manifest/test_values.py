@@ -17,7 +17,7 @@ from reconciler.manifest.load import check_values, load_manifests
 from reconciler.model import (
     App,
     DesiredGroup,
-    DesiredSecret,
+    DesiredItem,
     DesiredState,
     EnvSource,
     Location,
@@ -79,10 +79,10 @@ def test_check_values_reports_every_unusable_value(manifest: str) -> None:
     path = "repos.octo-org/web.actions.secrets"
     assert problems == [
         f"secrets.yaml:7:34  {path}.BIG_TOKEN.value.env: env:BIG_TOKEN holds 57000 bytes, more than GitHub's 48 KB limit",
-        f"secrets.yaml:8:36  {path}.EMPTY_TOKEN.value.env: env:EMPTY_TOKEN is empty\n    hint: GitHub does not accept empty secret values",
+        f"secrets.yaml:8:36  {path}.EMPTY_TOKEN.value.env: env:EMPTY_TOKEN is empty\n    hint: GitHub does not accept empty secret or variable values",
         f'secrets.yaml:9:36  {path}.UNSET_TOKEN.value.env: environment variable "UNSET_TOKEN" is not set\n    hint: export it in the job that runs reconciler',
         f'secrets.yaml:11:34  {path}.BIG_FILE.value.file: file source "values/big.txt" is 57000 bytes, more than GitHub\'s 48 KB limit (49152 bytes); it was not read\n    hint: GitHub secrets hold at most 48 KB; store a larger value elsewhere',
-        f"secrets.yaml:12:36  {path}.EMPTY_FILE.value.file: file:values/empty.txt is empty\n    hint: GitHub does not accept empty secret values",
+        f"secrets.yaml:12:36  {path}.EMPTY_FILE.value.file: file:values/empty.txt is empty\n    hint: GitHub does not accept empty secret or variable values",
         f'secrets.yaml:13:38  {path}.MISSING_FILE.value.file: file source "values/missing.txt" cannot be read: No such file or directory\n    hint: create the file next to the manifest, or fix the path',
     ]
 
@@ -94,7 +94,7 @@ def test_check_values_passes_when_everything_resolves(manifest: str) -> None:
         "        GOOD_FILE: {value: {file: values/good.txt}}\n"
     )
     desired = load_manifests([manifest]).desired
-    assert len(desired.secrets()) == 2
+    assert len(desired.items()) == 2
     assert check_values(desired, ENVIRON) == []
 
 
@@ -103,7 +103,7 @@ def test_check_values_applies_the_allow_list() -> None:
     where = Location("m.yaml", 3, 4)
     scope = Scope(ScopeKind.REPO, "octo-org/web")
     secrets = tuple(
-        DesiredSecret(scope, App.ACTIONS, var, EnvSource(var, where), where)
+        DesiredItem(scope, App.ACTIONS, var, EnvSource(var, where), where)
         for var in ("GITHUB_TOKEN", "AWS_ACCESS_KEY_ID")
     )
     desired = DesiredState((DesiredGroup(scope, App.ACTIONS, False, secrets, where),))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from reconciler.model import (
     App,
     DesiredGroup,
-    DesiredSecret,
+    DesiredItem,
     EnvSource,
     LiveGroup,
-    LiveSecret,
+    LiveItem,
     Location,
     Scope,
     ScopeKind,
@@ -28,10 +28,10 @@ def secret(
     visibility: Visibility | None = Visibility.PRIVATE,
     repos: tuple[str, ...] | None = None,
     var: str = "X_TOKEN",
-) -> DesiredSecret:
+) -> DesiredItem:
     if scope.kind is ScopeKind.REPO:
         visibility = None
-    return DesiredSecret(
+    return DesiredItem(
         scope,
         app,
         name,
@@ -44,7 +44,7 @@ def secret(
 
 
 def group(
-    *secrets: DesiredSecret, scope: Scope = ORG, app: App = App.DEPENDABOT, prune: bool = False
+    *secrets: DesiredItem, scope: Scope = ORG, app: App = App.DEPENDABOT, prune: bool = False
 ) -> DesiredGroup:
     return DesiredGroup(scope, app, prune, secrets, LOC)
 
@@ -54,9 +54,9 @@ def live(
     visibility: Visibility | None = Visibility.PRIVATE,
     selected: frozenset[str] | None = None,
     updated_at: str = "2026-01-01T00:00:00Z",
-) -> LiveSecret:
-    return LiveSecret(name, updated_at, visibility, selected)
+) -> LiveItem:
+    return LiveItem(name, updated_at, visibility, selected)
 
 
-def live_group(*secrets: LiveSecret, scope: Scope = ORG, app: App = App.DEPENDABOT) -> LiveGroup:
+def live_group(*secrets: LiveItem, scope: Scope = ORG, app: App = App.DEPENDABOT) -> LiveGroup:
     return LiveGroup(scope, app, secrets)
