@@ -1,8 +1,10 @@
 """diff(desired, live) -> Plan: the changes that make GitHub look like the manifest. Pure.
 
-The comparison is plain set and dict comparison keyed by (scope, app, name), not deepdiff:
-every field that matters (visibility, selected repositories, presence) has its own change
-kind and wording, and a keyed comparison says which one changed in one line each.
+The comparison is plain set and dict comparison keyed by (scope, app, kind, name), not
+deepdiff: every field that matters (visibility, selected repositories, presence, a variable's
+value) has its own change kind and wording, and a keyed comparison says which one changed in
+one line each. Secrets' values are compared through the value ledger (GitHub never shows
+them); variables' values directly (GitHub does).
 """
 
 from __future__ import annotations
@@ -16,9 +18,11 @@ from reconciler.model import (
     DesiredGroup,
     DesiredItem,
     DriftPolicy,
+    Kind,
     LiveGroup,
     LiveItem,
     LiveState,
+    Scope,
     ScopeKind,
     Visibility,
 )
@@ -33,6 +37,15 @@ class ValueFacts:
     ledger: Ledger
     fingerprints: Mapping[EntryKey, str]
     drift: DriftPolicy = DriftPolicy.OVERWRITE
+
+
+@dataclass(frozen=True, slots=True)
+class VariableFacts:
+    """The manifest's variable values as their sources give them now (an unreadable one is
+    absent: apply would fail on it, which the plan reports), and whether the plan shows them."""
+
+    values: Mapping[tuple[Scope, App, str], str]
+    show: bool = True
 
 
 # These APIs require `encrypted_value` in every org-secret PUT, so a visibility change
@@ -50,38 +63,138 @@ def diff(
     *,
     reads: int = 0,
     facts: ValueFacts | None = None,
+    variables: VariableFacts | None = None,
 ) -> Plan:
     """Pure: the changes that make live look like desired, sorted for a safe apply."""
-    changes: list[Change] = []
+    changes: list[Change] = [
+        Change(scope, App.ACTIONS, scope.environment, Action.CREATE, kind=Kind.ENVIRONMENT)
+        for scope in sorted({g.scope for g in groups if g.scope.kind is ScopeKind.ENVIRONMENT})
+        if scope not in live.environments
+    ]
+    variable_facts = variables or VariableFacts({})
     for group in groups:
-        changes.extend(_diff_group(group, live.group(group.scope, group.app), values, facts))
+        held = live.group(group.scope, group.app)
+        if group.manages(Kind.SECRET):
+            changes.extend(_diff_secrets(group, held, values, facts))
+        if group.manages(Kind.VARIABLE):
+            changes.extend(_diff_variables(group, held, variable_facts))
     return Plan(tuple(sorted(changes, key=Change.sort_key)), values, reads)
 
 
-def _diff_group(
+def _unlisted(group: DesiredGroup, live: LiveGroup, kind: Kind) -> list[Change]:
+    """Live items of `kind` no manifest lists: deleted with prune, else reported."""
+    wanted = {s.name for s in group.items if s.kind is kind}
+    return [
+        Change(
+            group.scope,
+            group.app,
+            name,
+            Action.DELETE if group.prune else Action.UNMANAGED,
+            visibility_before=current.visibility,
+            live_updated_at=current.updated_at,
+            kind=kind,
+        )
+        for name, current in live.by_name(kind).items()
+        if name not in wanted
+    ]
+
+
+def _diff_secrets(
     group: DesiredGroup, live: LiveGroup, values: ValuePolicy, facts: ValueFacts | None
 ) -> list[Change]:
-    live_by_name = live.by_name()
+    live_by_name = live.by_name(Kind.SECRET)
     changes: list[Change] = []
     for secret in group.items:
+        if secret.kind is not Kind.SECRET:
+            continue
         current = live_by_name.get(secret.name)
         change = _create(secret) if current is None else _update(secret, current, values, facts)
         if change is not None:
             changes.append(change)
-    wanted = {s.name for s in group.items}
-    for name, current in live_by_name.items():
-        if name not in wanted:
-            changes.append(
-                Change(
-                    group.scope,
-                    group.app,
-                    name,
-                    Action.DELETE if group.prune else Action.UNMANAGED,
-                    visibility_before=current.visibility,
-                    live_updated_at=current.updated_at,
-                )
-            )
-    return changes
+    return changes + _unlisted(group, live, Kind.SECRET)
+
+
+def _diff_variables(group: DesiredGroup, live: LiveGroup, facts: VariableFacts) -> list[Change]:
+    live_by_name = live.by_name(Kind.VARIABLE)
+    changes: list[Change] = []
+    for item in group.items:
+        if item.kind is not Kind.VARIABLE:
+            continue
+        want = facts.values.get((item.scope, item.app, item.name))
+        current = live_by_name.get(item.name)
+        change = (
+            _create_variable(item, want, facts.show)
+            if current is None
+            else _update_variable(item, current, want, facts.show)
+        )
+        if change is not None:
+            changes.append(change)
+    return changes + _unlisted(group, live, Kind.VARIABLE)
+
+
+def _create_variable(item: DesiredItem, want: str | None, show: bool) -> Change:
+    return Change(
+        item.scope,
+        item.app,
+        item.name,
+        Action.CREATE,
+        value=ValueReason.NEW_VARIABLE,
+        visibility_after=item.visibility,
+        repos_added=tuple(sorted(r.lower() for r in item.repositories or ())),
+        source=item.source.describe(),
+        kind=Kind.VARIABLE,
+        variable_after=want if show else None,
+    )
+
+
+def _update_variable(
+    item: DesiredItem, current: LiveItem, want: str | None, show: bool
+) -> Change | None:
+    # An unreadable source cannot be compared; apply fails on it, and the plan says so.
+    if want is None:
+        value: ValueReason | None = ValueReason.NOT_COMPARABLE
+    else:
+        value = ValueReason.VALUE_CHANGED if want != current.value else None
+    org = item.scope.kind is ScopeKind.ORG
+    visibility_changed = org and item.visibility != current.visibility
+    added, removed = _selection_change(item, current)
+    if value is not None or visibility_changed:
+        action = Action.UPDATE  # one PATCH: value, visibility and selection together
+    elif added or removed:
+        action = Action.SELECTION
+    else:
+        return None
+    return Change(
+        item.scope,
+        item.app,
+        item.name,
+        action,
+        value=value,
+        visibility_before=current.visibility if org else None,
+        visibility_after=item.visibility if org else None,
+        repos_added=added,
+        repos_removed=removed,
+        source=item.source.describe(),
+        live_updated_at=current.updated_at,
+        kind=Kind.VARIABLE,
+        variable_before=current.value if show and value is not None else None,
+        variable_after=want if show and value is not None else None,
+    )
+
+
+def _selection_change(
+    item: DesiredItem, current: LiveItem
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Repositories to add to and remove from an organisation item's selection."""
+    if item.scope.kind is not ScopeKind.ORG:
+        return (), ()
+    if item.visibility is not Visibility.SELECTED and current.selected is None:
+        return (), ()
+    want = frozenset(r.lower() for r in item.repositories or ())
+    have = current.selected or frozenset()
+    if item.visibility is not Visibility.SELECTED:
+        want = frozenset()
+    return tuple(sorted(want - have)), tuple(sorted(have - want))
 
 
 def _create(secret: DesiredItem) -> Change:
@@ -132,14 +245,7 @@ def _update(
     value, unknown = _value_reason(secret, current, values, facts)
     org = secret.scope.kind is ScopeKind.ORG
     visibility_changed = org and secret.visibility != current.visibility
-    added: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    if org and (secret.visibility is Visibility.SELECTED or current.selected is not None):
-        want = frozenset(r.lower() for r in secret.repositories or ())
-        have = current.selected or frozenset()
-        if secret.visibility is not Visibility.SELECTED:
-            want = frozenset()
-        added, removed = tuple(sorted(want - have)), tuple(sorted(have - want))
+    added, removed = _selection_change(secret, current)
     if visibility_changed and value is None and secret.app in _VALUE_REQUIRED_FOR_PUT:
         value = ValueReason.VISIBILITY
     if value is not None or visibility_changed:

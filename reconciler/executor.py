@@ -2,8 +2,10 @@
 
 Everything that can fail without touching GitHub (value sources, public keys, sealed
 key ids) is settled before the first write, so a bad source never leaves a half-applied
-scope. A failed write does not stop independent writes; deletes in a scope where an
-earlier write failed are skipped, so a renamed secret never goes missing. A rate limit
+scope; only the key of an environment the plan creates is read right after creating it.
+A failed write does not stop independent writes; deletes in a scope where an earlier write
+failed are skipped, so a renamed secret never goes missing, and nothing is written into an
+environment that could not be created. A rate limit
 is not independent: every write shares the token's budget, and GitHub may ban clients
 that keep sending while limited, so the writes after one are skipped.
 """
@@ -18,11 +20,11 @@ from typing import Any
 
 from reconciler.errors import ManifestError, RateLimitError, ReconcilerError, SourceError
 from reconciler.github.client import GitHubClient
-from reconciler.github.secrets import Secrets
 from reconciler.github.transport import read_pool
 from reconciler.model import (
     App,
     DesiredItem,
+    Kind,
     LiveState,
     PublicKey,
     Scope,
@@ -33,7 +35,7 @@ from reconciler.model import (
 from reconciler.plan import Action, Change, Outcome, Plan, Result
 from reconciler.safety import stale_sealed_values
 from reconciler.values.sealing import seal
-from reconciler.values.sources import SecretValue, resolve
+from reconciler.values.sources import SecretValue, resolve, resolve_text
 
 log = logging.getLogger(__name__)
 
@@ -46,22 +48,27 @@ class ApplyOptions:
     concurrency: int = 8  # reads (public keys) in flight; writes are always one at a time
 
 
+ItemKey = tuple[Scope, App, Kind, str]
+
+
 def resolve_values(
-    plan: Plan, desired: Mapping[tuple[Scope, App, str], DesiredItem], options: ApplyOptions
-) -> dict[tuple[Scope, App, str], SecretValue]:
-    """Plaintext for every env/file value the plan writes; all source errors at once."""
-    values: dict[tuple[Scope, App, str], SecretValue] = {}
+    plan: Plan, desired: Mapping[ItemKey, DesiredItem], options: ApplyOptions
+) -> dict[ItemKey, SecretValue | str]:
+    """Plaintext for every env/file/inline value the plan writes (a variable's as text); all
+    source errors at once."""
+    values: dict[ItemKey, SecretValue | str] = {}
     errors: list[SourceError] = []
     for change in plan.changes:
-        if change.value is None:
+        if change.value is None or change.kind is Kind.ENVIRONMENT:
             continue
-        source = desired[(change.scope, change.app, change.name)].source
+        source = desired[change.ident].source
         if isinstance(source, SealedSource):
             continue
         try:
-            values[(change.scope, change.app, change.name)] = resolve(
-                source, options.environ, options.allow_env
-            )
+            if change.kind is Kind.VARIABLE:
+                values[change.ident] = resolve_text(source, options.environ, options.allow_env)
+            else:
+                values[change.ident] = resolve(source, options.environ, options.allow_env)
         except SourceError as e:
             errors.append(e)
     if errors:
@@ -77,7 +84,7 @@ def resolve_values(
 
 def apply_plan(
     plan: Plan,
-    desired_secrets: tuple[DesiredItem, ...],
+    desired_items: tuple[DesiredItem, ...],
     live: LiveState,
     keys: Mapping[tuple[Scope, App], PublicKey],
     client: GitHubClient,
@@ -89,24 +96,34 @@ def apply_plan(
 ) -> tuple[Result, ...]:
     """`sleep` paces the writes; pass the stop event's `wait` so that a stop during a long
     `--write-delay` ends the pause at once, and the write after it is skipped."""
-    desired = {(s.scope, s.app, s.name): s for s in desired_secrets}
+    desired = {(s.scope, s.app, s.kind, s.name): s for s in desired_items}
     values = resolve_values(plan, desired, options)
     public_keys = dict(keys)
+    created = {c.scope for c in plan.changes if c.kind is Kind.ENVIRONMENT}
     # One key per scope and app, read concurrently: a run over 300 repositories needs 300.
+    # An environment this plan creates has none yet: its key is read once it exists.
     missing = sorted(
-        {(c.scope, c.app) for c in plan.changes if c.value is not None} - public_keys.keys(),
+        {
+            (c.scope, c.app)
+            for c in plan.changes
+            if c.value is not None and c.kind is Kind.SECRET and c.scope not in created
+        }
+        - public_keys.keys(),
         key=lambda k: (k[0].key, k[1].value),
     )
     with read_pool(client.transport, options.concurrency) as pool:
         fetched = list(pool.map(lambda k: client.secrets.public_key(k[0], k[1]), missing))
     public_keys.update(zip(missing, fetched, strict=True))
-    stale = stale_sealed_values(desired_secrets, public_keys)
+    stale = stale_sealed_values(
+        tuple(s for s in desired_items if s.scope not in created), public_keys
+    )
     if stale:
         raise ManifestError(stale)
 
     counters = client.transport.counters
     results: list[Result] = []
     failed_groups: set[tuple[Scope, App]] = set()
+    failed_environments: set[Scope] = set()
     rate_limited = False
     first_write = True
     for change in plan.actionable:
@@ -115,6 +132,10 @@ def apply_plan(
             result = Result(change, Outcome.SKIPPED, "interrupted before this write")
         elif rate_limited:
             result = Result(change, Outcome.SKIPPED, "not attempted: the token is rate limited")
+        elif change.scope in failed_environments:
+            result = Result(
+                change, Outcome.SKIPPED, "not attempted: the environment could not be created"
+            )
         elif change.action is Action.DELETE and group in failed_groups:
             result = Result(
                 change, Outcome.SKIPPED, "an earlier write in this scope failed; not deleting"
@@ -129,10 +150,12 @@ def apply_plan(
             first_write = False
             before = counters.writes
             try:
-                _execute(change, desired, values, public_keys, live, client.secrets)
+                _execute(change, desired, values, public_keys, live, client)
                 result = Result(change, Outcome.DONE, requests=counters.writes - before)
             except ReconcilerError as e:
                 failed_groups.add(group)
+                if change.kind is Kind.ENVIRONMENT:
+                    failed_environments.add(change.scope)
                 if isinstance(e, RateLimitError):
                     rate_limited = True
                 result = Result(
@@ -153,54 +176,101 @@ def _paced_stop(
 
 def _execute(
     change: Change,
-    desired: Mapping[tuple[Scope, App, str], DesiredItem],
-    values: Mapping[tuple[Scope, App, str], SecretValue],
-    keys: Mapping[tuple[Scope, App], PublicKey],
+    desired: Mapping[ItemKey, DesiredItem],
+    values: Mapping[ItemKey, SecretValue | str],
+    keys: dict[tuple[Scope, App], PublicKey],
     live: LiveState,
-    secrets: Secrets,
+    client: GitHubClient,
 ) -> None:
-    ident = (change.scope, change.app, change.name)
+    if change.kind is Kind.ENVIRONMENT:
+        client.environments.create(change.scope)
+        return
     if change.action is Action.DELETE:
-        secrets.delete(change.scope, change.app, change.name)
+        family = client.variables if change.kind is Kind.VARIABLE else client.secrets
+        family.delete(change.scope, change.app, change.name)
         return
-    secret = desired[ident]
+    item = desired[change.ident]
     if change.action is Action.SELECTION:
-        _change_selection(change, secret, live, secrets)
-        return
+        _change_selection(change, item, live, client)
+    elif change.kind is Kind.VARIABLE:
+        _write_variable(change, item, values, live, client)
+    else:
+        _write_secret(change, item, values, keys, live, client)
+
+
+def _write_secret(
+    change: Change,
+    secret: DesiredItem,
+    values: Mapping[ItemKey, SecretValue | str],
+    keys: dict[tuple[Scope, App], PublicKey],
+    live: LiveState,
+    client: GitHubClient,
+) -> None:
     body: dict[str, Any] = {}
     if change.value is not None:
-        key = keys[(change.scope, change.app)]
+        group = (change.scope, change.app)
+        if group not in keys:  # an environment created by this apply: it has a key now
+            keys[group] = client.secrets.public_key(change.scope, change.app)
+            stale = stale_sealed_values((secret,), keys)
+            if stale:
+                raise ManifestError(stale)
+        key = keys[group]
         if isinstance(secret.source, SealedSource):
             body["encrypted_value"] = secret.source.ciphertext
         else:
-            body["encrypted_value"] = seal(key.key, values[ident])
+            value = values[change.ident]
+            assert isinstance(value, SecretValue)
+            body["encrypted_value"] = seal(key.key, value)
         body["key_id"] = key.key_id
-    if change.scope.kind is ScopeKind.ORG:
-        body["visibility"] = (secret.visibility or Visibility.PRIVATE).value
-        if secret.visibility is Visibility.SELECTED:
-            # A PUT replaces the selection, so it always carries the full list.
-            body["selected_repository_ids"] = _repo_ids(secret, live)
-    secrets.put(change.scope, change.app, change.name, body)
+    body.update(_visibility_fields(secret, live))
+    client.secrets.put(change.scope, change.app, change.name, body)
+
+
+def _write_variable(
+    change: Change,
+    variable: DesiredItem,
+    values: Mapping[ItemKey, SecretValue | str],
+    live: LiveState,
+    client: GitHubClient,
+) -> None:
+    body: dict[str, Any] = {"name": change.name}
+    if change.value is not None or change.action is Action.CREATE:
+        body["value"] = values[change.ident]
+    body.update(_visibility_fields(variable, live))
+    if change.action is Action.CREATE:
+        client.variables.create(change.scope, change.app, body)
+    else:
+        client.variables.update(change.scope, change.app, change.name, body)
+
+
+def _visibility_fields(item: DesiredItem, live: LiveState) -> dict[str, Any]:
+    """An organisation item's visibility, and with `selected` the full selection (a PUT or
+    PATCH replaces it)."""
+    if item.scope.kind is not ScopeKind.ORG:
+        return {}
+    fields: dict[str, Any] = {"visibility": (item.visibility or Visibility.PRIVATE).value}
+    if item.visibility is Visibility.SELECTED:
+        fields["selected_repository_ids"] = _repo_ids(item, live)
+    return fields
 
 
 def _change_selection(
-    change: Change, secret: DesiredItem, live: LiveState, secrets: Secrets
+    change: Change, item: DesiredItem, live: LiveState, client: GitHubClient
 ) -> None:
     """One request either way: a single add/remove touches only that repository; more
     than one difference is a single set call with the full list."""
+    family = client.variables if change.kind is Kind.VARIABLE else client.secrets
     if len(change.repos_added) + len(change.repos_removed) == 1:
         (name,) = change.repos_added or change.repos_removed
         repo_id = live.repo_ids[f"{change.scope.org}/{name}".lower()]
         if change.repos_added:
-            secrets.add_selected_repository(change.scope, change.app, change.name, repo_id)
+            family.add_selected_repository(change.scope, change.app, change.name, repo_id)
         else:
-            secrets.remove_selected_repository(change.scope, change.app, change.name, repo_id)
+            family.remove_selected_repository(change.scope, change.app, change.name, repo_id)
         return
-    secrets.set_selected_repositories(
-        change.scope, change.app, change.name, _repo_ids(secret, live)
-    )
+    family.set_selected_repositories(change.scope, change.app, change.name, _repo_ids(item, live))
 
 
-def _repo_ids(secret: DesiredItem, live: LiveState) -> list[int]:
-    org = secret.scope.org
-    return sorted(live.repo_ids[f"{org}/{name}".lower()] for name in secret.repositories or ())
+def _repo_ids(item: DesiredItem, live: LiveState) -> list[int]:
+    org = item.scope.org
+    return sorted(live.repo_ids[f"{org}/{name}".lower()] for name in item.repositories or ())

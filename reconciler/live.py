@@ -1,4 +1,5 @@
-"""Read live state for exactly the scopes and apps a manifest names.
+"""Read live state for exactly the scopes, apps and kinds (secrets, variables) a manifest
+names, and which of the deployment environments it writes into exist.
 
 Reads run on a bounded thread pool; results are assembled in manifest order, so the
 LiveState is identical whatever the interleaving.
@@ -18,9 +19,11 @@ from reconciler.github.client import GitHubClient
 from reconciler.github.repositories import RepoItem
 from reconciler.github.secrets import SecretItem
 from reconciler.github.transport import read_pool
+from reconciler.github.variables import VariableItem
 from reconciler.model import (
     App,
     DesiredState,
+    Kind,
     LiveGroup,
     LiveItem,
     LiveState,
@@ -49,15 +52,17 @@ class RepoRef:
 def _repo_refs(desired: DesiredState) -> list[RepoRef]:
     refs: list[RepoRef] = []
     for group in desired.groups:
-        if group.scope.kind is ScopeKind.REPO:
+        if group.scope.kind is not ScopeKind.ORG:
+            # An environment's repository too: an unknown one is reported with the others.
             refs.append(RepoRef(group.scope.name, group.location, f"repos.{group.scope.name}"))
             continue
-        for secret in group.items:
+        for item in group.items:
             for i, (name, loc) in enumerate(
-                zip(secret.repositories or (), secret.repository_locations, strict=False)
+                zip(item.repositories or (), item.repository_locations, strict=False)
             ):
                 path = (
-                    f"orgs.{group.scope.name}.{group.app}.secrets.{secret.name}.repositories[{i}]"
+                    f"orgs.{group.scope.name}.{group.app}.{item.kind}s.{item.name}"
+                    f".repositories[{i}]"
                 )
                 refs.append(RepoRef(f"{group.scope.name}/{name}", loc, path))
     return refs
@@ -143,59 +148,121 @@ def _live_secret(item: SecretItem, selected: frozenset[str] | None) -> LiveItem:
     )
 
 
+def _live_variable(item: VariableItem, selected: frozenset[str] | None) -> LiveItem:
+    return LiveItem(
+        name=item.name.upper(),
+        updated_at=item.updated_at,
+        visibility=item.visibility,
+        selected=selected,
+        kind=Kind.VARIABLE,
+        value=item.value,
+    )
+
+
+ListJob = tuple[Scope, App, Kind]
+
+
+def _list_jobs(desired: DesiredState, existing: frozenset[Scope]) -> list[ListJob]:
+    """One listing per (scope, app, kind) the manifest manages; none in an environment that
+    does not exist yet (the plan creates it, and it holds nothing)."""
+    jobs: list[ListJob] = []
+    for group in desired.groups:
+        if group.scope.kind is ScopeKind.ENVIRONMENT and group.scope not in existing:
+            continue
+        jobs += [(group.scope, group.app, kind) for kind in _ITEM_KINDS if group.manages(kind)]
+    return jobs
+
+
+_ITEM_KINDS = (Kind.SECRET, Kind.VARIABLE)
+
+
+def read_environments(
+    client: GitHubClient, desired: DesiredState, pool: ThreadPoolExecutor
+) -> frozenset[Scope]:
+    """The environments the manifest writes into that exist: one listing per repository."""
+    wanted = desired.environments()
+    repos = sorted({scope.name.lower() for scope in wanted})
+    listed = dict(zip(repos, _map(pool, client.environments.names, repos), strict=True))
+    return frozenset(
+        scope
+        for scope in wanted
+        if scope.environment.lower() in {n.lower() for n in listed[scope.name.lower()]}
+    )
+
+
 def read_live(
     desired: DesiredState, client: GitHubClient, *, concurrency: int = 8
 ) -> tuple[LiveState, dict[tuple[Scope, App], PublicKey]]:
-    """Live secrets for every (scope, app) the manifest names, plus the public keys of the
-    scopes whose sealed values must be checked against the current key."""
-    groups = [(g.scope, g.app) for g in desired.groups]
+    """Live secrets and variables for every (scope, app) the manifest names, plus the public
+    keys of the scopes whose sealed values must be checked against the current key."""
     managed = {
         (g.scope, g.app): {s.name for s in g.items if s.visibility is Visibility.SELECTED}
         for g in desired.groups
     }
-    sealed_scopes = sorted(
-        {(s.scope, s.app) for s in desired.items() if isinstance(s.source, SealedSource)},
-        key=lambda k: (k[0].key, k[1].value),
-    )
     with read_pool(client.transport, concurrency) as pool:
         repo_ids = resolve_repositories(client, _repo_refs(desired), pool)
-        listed = _map(pool, lambda k: client.secrets.list(k[0], k[1]), groups)
+        environments = read_environments(client, desired, pool)
+        jobs = _list_jobs(desired, environments)
+        listed = _map(pool, lambda job: _list(client, *job), jobs)
         selection_jobs = [
-            (scope, app, item.name.upper())
-            for (scope, app), items in zip(groups, listed, strict=True)
+            (scope, app, kind, item.name.upper())
+            for (scope, app, kind), items in zip(jobs, listed, strict=True)
             for item in items
             if item.visibility is Visibility.SELECTED and item.name.upper() in managed[(scope, app)]
         ]
-        selections = _map(
-            pool, lambda job: client.secrets.selected_repositories(*job), selection_jobs
+        selections = _map(pool, lambda job: _selection(client, *job), selection_jobs)
+        sealed_scopes = sorted(
+            {
+                (s.scope, s.app)
+                for s in desired.items()
+                if isinstance(s.source, SealedSource)
+                and (s.scope.kind is not ScopeKind.ENVIRONMENT or s.scope in environments)
+            },
+            key=lambda k: (k[0].key, k[1].value),
         )
         keys = _map(pool, lambda k: client.secrets.public_key(k[0], k[1]), sealed_scopes)
 
-    selected_by_key: dict[tuple[Scope, App, str], frozenset[str]] = {}
-    for (scope, app, name), repos in zip(selection_jobs, selections, strict=True):
-        selected_by_key[(scope, app, name)] = frozenset(r.name.lower() for r in repos)
+    selected_by_key: dict[tuple[Scope, App, Kind, str], frozenset[str]] = {}
+    for (scope, app, kind, name), repos in zip(selection_jobs, selections, strict=True):
+        selected_by_key[(scope, app, kind, name)] = frozenset(r.name.lower() for r in repos)
         # A live selection names repositories the manifest may no longer name; removing one
         # of them needs its id, which this listing already gave.
         for r in repos:
             repo_ids.setdefault(f"{scope.org}/{r.name}".lower(), r.id)
+    by_group: dict[tuple[Scope, App], list[LiveItem]] = {
+        (g.scope, g.app): [] for g in desired.groups
+    }
+    for (scope, app, kind), items in zip(jobs, listed, strict=True):
+        for item in items:
+            selected = selected_by_key.get((scope, app, kind, item.name.upper()))
+            by_group[(scope, app)].append(
+                _live_variable(item, selected)
+                if isinstance(item, VariableItem)
+                else _live_secret(item, selected)
+            )
     live_groups = tuple(
-        LiveGroup(
-            scope,
-            app,
-            tuple(
-                sorted(
-                    (
-                        _live_secret(item, selected_by_key.get((scope, app, item.name.upper())))
-                        for item in items
-                    ),
-                    key=lambda s: s.name,
-                )
-            ),
-        )
-        for (scope, app), items in zip(groups, listed, strict=True)
+        LiveGroup(scope, app, tuple(sorted(items, key=lambda s: (s.kind.value, s.name))))
+        for (scope, app), items in by_group.items()
     )
     state = LiveState(
         groups=live_groups,
         repo_ids=MappingProxyType(repo_ids),
+        environments=environments,
     )
     return state, dict(zip(sealed_scopes, keys, strict=True))
+
+
+def _list(
+    client: GitHubClient, scope: Scope, app: App, kind: Kind
+) -> list[SecretItem] | list[VariableItem]:
+    if kind is Kind.VARIABLE:
+        return client.variables.list(scope, app)
+    return client.secrets.list(scope, app)
+
+
+def _selection(
+    client: GitHubClient, scope: Scope, app: App, kind: Kind, name: str
+) -> list[RepoItem]:
+    if kind is Kind.VARIABLE:
+        return client.variables.selected_repositories(scope, app, name)
+    return client.secrets.selected_repositories(scope, app, name)

@@ -189,6 +189,13 @@ class DesiredGroup:
     prune: bool
     items: tuple[DesiredItem, ...]
     location: Location
+    # The kinds the manifest writes here (a `secrets:` or `variables:` key, even empty): the
+    # ones read, reported when unlisted, and pruned. A `prune: true` next to `secrets:` alone
+    # never deletes variables nobody declared.
+    kinds: frozenset[Kind] = frozenset({Kind.SECRET})
+
+    def manages(self, kind: Kind) -> bool:
+        return kind in self.kinds or any(item.kind is kind for item in self.items)
 
 
 @dataclass(frozen=True, slots=True)

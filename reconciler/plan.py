@@ -1,9 +1,7 @@
 """The plan's vocabulary: typed changes in a safe order, the canonical document and its
 checksum that binds a reviewed plan to its apply, and what apply made of each change.
 
-Pure: no I/O. deepdiff serves where a generic structural diff is what the user needs,
-explaining why a reviewed plan no longer matches (`explain_mismatch`); it is imported there,
-so commands that never explain a mismatch never load it.
+Pure: no I/O. Why a reviewed plan no longer matches is explained in `review`.
 """
 
 from __future__ import annotations
@@ -11,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from reconciler.model import (
     App,
+    Kind,
     Scope,
     ScopeKind,
     Visibility,
@@ -37,6 +36,7 @@ class Action(StrEnum):
 
 
 _ACTION_ORDER = {a: i for i, a in enumerate(Action)}
+_KIND_ORDER = {k: i for i, k in enumerate(Kind)}
 
 
 class ValuePolicy(StrEnum):
@@ -49,6 +49,7 @@ class ValueReason(StrEnum):
     """Why a change writes the secret's value."""
 
     NEW = "new secret"
+    NEW_VARIABLE = "new variable"
     SOURCE_CHANGED = "source changed"  # the manifest names another source than last time
     VALUE_CHANGED = "value changed"  # the source's value differs from what we last wrote
     DRIFT = "changed outside reconciler"  # GitHub's updated_at differs from our last write
@@ -71,6 +72,11 @@ class Change:
     repos_removed: tuple[str, ...] = ()
     source: str = ""  # where the value comes from, e.g. "env:NPM_TOKEN"; never the value
     live_updated_at: str = ""
+    kind: Kind = Kind.SECRET
+    # A variable's value before and after (GitHub shows variables' values, so the plan can);
+    # None for secrets, and for variables when the plan hides their values.
+    variable_before: str | None = field(default=None, repr=False)
+    variable_after: str | None = field(default=None, repr=False)
 
     @property
     def writes(self) -> int:
@@ -81,8 +87,19 @@ class Change:
     def visibility_changed(self) -> bool:
         return self.visibility_before != self.visibility_after
 
-    def sort_key(self) -> tuple[tuple[int, str, str], str, int, str]:
-        return (self.scope.key, self.app.value, _ACTION_ORDER[self.action], self.name)
+    @property
+    def ident(self) -> tuple[Scope, App, Kind, str]:
+        """What the change is about: a secret and a variable may share a name."""
+        return (self.scope, self.app, self.kind, self.name)
+
+    def sort_key(self) -> tuple[tuple[int, str, str], int, str, int, str]:
+        return (
+            self.scope.key,
+            _KIND_ORDER[self.kind],
+            self.app.value,
+            _ACTION_ORDER[self.action],
+            self.name,
+        )
 
     def canonical(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -92,6 +109,13 @@ class Change:
             "name": self.name,
             "action": self.action.value,
         }
+        # Only when not a secret / not an environment scope: secret plans keep their checksum.
+        if self.kind is not Kind.SECRET:
+            data["kind"] = self.kind.value
+        if self.scope.kind is ScopeKind.ENVIRONMENT:
+            data["environment"] = self.scope.environment
+        if self.variable_before is not None or self.variable_after is not None:
+            data["variable"] = {"before": self.variable_before, "after": self.variable_after}
         if self.value is not None:
             data["value"] = self.value.value
         if self.value_skipped:
@@ -189,6 +213,7 @@ class Plan:
     manifests: tuple[str, ...] = ()
     allow_env: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()  # --target: only changes within these (see targets.py)
+    variables_hidden: bool = False  # --hide-variable-values: no variable value in the plan
     # What apply would refuse or fail on here (see safety.apply_problems). Not in the checksum:
     # they depend on the job that runs (its variables, its ledger key, its thresholds), not on
     # what the plan writes, and a plan reviewed without them must still bind its apply.
@@ -226,6 +251,8 @@ class Plan:
             data["notices"] = list(self.notices)
         if self.targets:  # likewise: untargeted plans keep their checksum
             data["targets"] = list(self.targets)
+        if self.variables_hidden:  # apply of a reviewed plan re-derives it the same way
+            data["variable_values"] = "hidden"
         return data
 
     def checksum(self) -> str:
@@ -253,7 +280,7 @@ def checksum(canonical: dict[str, Any]) -> str:
 
 # The keys of `Plan.canonical()`: exactly what the checksum covers.
 CANONICAL_KEYS = ("format", "version", "values", "changes", "manifests", "allow_env")
-OPTIONAL_CANONICAL_KEYS = ("notices", "targets")  # covered when present
+OPTIONAL_CANONICAL_KEYS = ("notices", "targets", "variable_values")  # covered when present
 
 
 def document_checksum(doc: Mapping[str, Any]) -> str:
@@ -262,41 +289,6 @@ def document_checksum(doc: Mapping[str, Any]) -> str:
     canonical = {key: doc.get(key) for key in CANONICAL_KEYS}
     canonical.update({key: doc[key] for key in OPTIONAL_CANONICAL_KEYS if key in doc})
     return checksum(canonical)
-
-
-def explain_mismatch(reviewed: dict[str, Any], current: dict[str, Any]) -> list[str]:
-    """Human lines saying how the reviewed plan differs from the one derived now."""
-    from deepdiff import DeepDiff  # only apply of a stale reviewed plan needs it (start-up cost)
-
-    old, new = _keyed(reviewed), _keyed(current)
-    lines = [f"{key}: planned in the review, not any more" for key in sorted(old.keys() - new)]
-    lines += [
-        f"{key}: not in the review, now planned ({new[key]['action']})"
-        for key in sorted(new.keys() - old)
-    ]
-    for key in sorted(old.keys() & new.keys()):
-        for field in sorted(DeepDiff(old[key], new[key]).affected_root_keys):
-            lines.append(
-                f"{key}: {field} was {json.dumps(old[key].get(field))}, "
-                f"now {json.dumps(new[key].get(field))}"
-            )
-    if reviewed.get("values") != current.get("values"):
-        lines.append(f"values policy was {reviewed.get('values')}, now {current.get('values')}")
-    for key in ("manifests", "allow_env", "targets"):
-        if reviewed.get(key) != current.get(key):
-            lines.append(
-                f"{key} were {json.dumps(reviewed.get(key))}, now {json.dumps(current.get(key))}"
-            )
-    if reviewed.get("notices", []) != current.get("notices", []):
-        lines.append(
-            f"credential notices were {json.dumps(reviewed.get('notices', []))}, "
-            f"now {json.dumps(current.get('notices', []))}"
-        )
-    return lines
-
-
-def _keyed(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {f"{c['target']} {c['app']} {c['name']}": c for c in doc.get("changes", [])}
 
 
 # -- what apply made of a plan ------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from itertools import groupby
 from typing import Any
 
-from reconciler.model import ScopeKind
+from reconciler.model import Kind, ScopeKind
 from reconciler.plan import (
     Action,
     ApplyProblem,
@@ -42,6 +42,8 @@ def describe(change: Change, show: Callable[[str], str] = printable) -> str:
     """One line of detail for a change; names its value source, never a value. Repository
     names and sources come from the manifest or the API: each goes through `show`."""
     parts: list[str] = []
+    if change.kind is Kind.ENVIRONMENT:
+        return "created, with no protection rules (reconciler never deletes environments)"
     if change.action is Action.UNMANAGED:
         return "not in the manifest; left alone (prune is off)"
     if change.action is Action.DELETE:
@@ -57,7 +59,9 @@ def describe(change: Change, show: Callable[[str], str] = printable) -> str:
             f"-{show(r)}" for r in change.repos_removed
         ]
         parts.append("repositories: " + " ".join(repos))
-    if change.value is not None:
+    if change.kind is Kind.VARIABLE and change.value is not None:
+        parts.append(_variable_value(change, show))
+    elif change.value is not None:
         if change.value is ValueReason.NOT_COMPARABLE:
             parts.append(f"value: not comparable, will be written from {show(change.source)}")
         else:
@@ -65,6 +69,35 @@ def describe(change: Change, show: Callable[[str], str] = printable) -> str:
     elif change.value_skipped:
         parts.append("value: not comparable, left as is (--values skip-unknown)")
     return "; ".join(parts)
+
+
+_SHOWN_VALUE_MAX = 120  # characters of a variable's value a plan line shows
+_SCOPE_NOUN = {ScopeKind.ORG: "organization", ScopeKind.REPO: "repository"}
+_SCOPE_NOUN[ScopeKind.ENVIRONMENT] = "deployment environment"
+
+
+def _shown(value: str, show: Callable[[str], str]) -> str:
+    if len(value) > _SHOWN_VALUE_MAX:
+        return show(value[:_SHOWN_VALUE_MAX]) + f"... ({len(value.encode())} bytes)"
+    return show(value)
+
+
+def _variable_value(change: Change, show: Callable[[str], str]) -> str:
+    source = "" if change.source == "inline" else f" from {show(change.source)}"
+    if change.value is ValueReason.NOT_COMPARABLE:
+        return f"value: cannot be read{source}; apply would fail"
+    if change.variable_after is None:
+        return f"value{source}: {change.value} (hidden by --hide-variable-values)"
+    after = _shown(change.variable_after, show)
+    before = "" if change.variable_before is None else _shown(change.variable_before, show)
+    return f"value{source}: {before} -> {after}" if before else f"value{source}: {after}"
+
+
+def _name(change: Change, show: Callable[[str], str] = printable) -> str:
+    """The name with its kind, where it is not a secret (the plan's usual subject)."""
+    if change.kind is Kind.SECRET:
+        return show(change.name)
+    return f"{change.kind} {show(change.name)}"
 
 
 def summary_line(plan: Plan) -> str:
@@ -89,8 +122,7 @@ def summary_line(plan: Plan) -> str:
 
 def _scope_title(change: Change) -> str:
     """Unescaped: a grouping key; each renderer shows it its own safe way."""
-    kind = "organization" if change.scope.kind is ScopeKind.ORG else "repository"
-    return f"{change.scope} ({kind})"
+    return f"{change.scope} ({_SCOPE_NOUN[change.scope.kind]})"
 
 
 def _problem_text(p: ApplyProblem) -> str:
@@ -113,7 +145,7 @@ def render_text(plan: Plan, *, colour: bool = False) -> str:
             for change in in_app:
                 symbol = _SYMBOL[change.action]
                 mark = f"\x1b[{_COLOUR[symbol]}m{symbol}\x1b[0m" if colour else symbol
-                lines.append(f"    {mark} {printable(change.name)}  {describe(change)}")
+                lines.append(f"    {mark} {_name(change)}  {describe(change)}")
         lines.append("")
     lines.extend(f"Notice: {printable(n)}" for n in plan.notices)
     lines.append(summary_line(plan))
@@ -155,7 +187,7 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
             f"{n} {a.value}" for a in Action if (n := sum(1 for c in changes if c.action is a))
         )
         rows = [
-            f"| {_SYMBOL[c.action]} | {c.app} | {md_code(c.name)} | {c.action.value} "
+            f"| {_SYMBOL[c.action]} | {c.app} | {_name(c, md_code)} | {c.action.value} "
             f"| {describe(c, md_code)} |"
             for c in changes
         ]
@@ -164,7 +196,7 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
                 [
                     f"<details><summary><b>{html_text(scope_title)}</b>: {tally}</summary>",
                     "",
-                    "| | app | secret | change | details |",
+                    "| | app | name | change | details |",
                     "|---|---|---|---|---|",
                     *rows,
                     "",
@@ -224,7 +256,7 @@ _RESULT_MARK = {Outcome.DONE: "ok", Outcome.FAILED: "FAILED", Outcome.SKIPPED: "
 
 def result_line(result: Result) -> str:
     c = result.change
-    shown = " ".join(printable(str(part)) for part in (c.scope, c.app, c.name))
+    shown = f"{printable(str(c.scope))} {c.app} {_name(c)}"
     text = f"{_RESULT_MARK[result.outcome]:>7}  {_SYMBOL[c.action]} {shown}"
     return f"{text}: {printable(result.detail)}" if result.detail else text
 
@@ -269,7 +301,7 @@ def results_document(results: Sequence[Result], plan: Plan) -> dict[str, Any]:
 def render_results_markdown(results: Sequence[Result], plan: Plan) -> str:
     rows = [
         f"| {r.outcome.value} | {_SYMBOL[r.change.action]} | {md_code(str(r.change.scope))} | "
-        f"{r.change.app} | {md_code(r.change.name)} | {md_text(r.detail)} |"
+        f"{r.change.app} | {_name(r.change, md_code)} | {md_text(r.detail)} |"
         for r in results
     ]
     body = [
@@ -278,7 +310,7 @@ def render_results_markdown(results: Sequence[Result], plan: Plan) -> str:
         results_summary(results),  # numbers and fixed words only
         "",
         *(f"> **Notice:** {md_text(n)}\n" for n in plan.notices),
-        "| outcome | | scope | app | secret | detail |",
+        "| outcome | | scope | app | name | detail |",
         "|---|---|---|---|---|---|",
         *rows,
         "",

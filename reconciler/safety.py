@@ -121,10 +121,10 @@ def apply_problems(
     sources it writes from that cannot be read (`unreadable` reads one the way apply does and
     says why not, keeping nothing), stale sealed values, the safety thresholds, and a ledger
     (`ledger_without_key`, its description) that has no key to compare values with."""
-    by_name = {(s.scope, s.app, s.name): s for s in secrets}
+    by_name = {(s.scope, s.app, s.kind, s.name): s for s in secrets}
     problems: list[ApplyProblem] = []
     for c in plan.changes:
-        secret = by_name.get((c.scope, c.app, c.name))
+        secret = by_name.get(c.ident)
         if c.value is None or secret is None or isinstance(secret.source, SealedSource):
             continue
         error = unreadable(secret)

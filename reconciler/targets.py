@@ -2,13 +2,15 @@
 
 A target is `SCOPE[:APP[:NAME]]`:
 
-- SCOPE is an organization (`acme`) or a repository (`acme/web`); shell-style globs
-  (`*`, `?`, `[...]`) are allowed, and it is matched case-insensitively, like GitHub.
-  Without a "/" it names organization-level secrets only: `acme/*` is every repository
-  of acme.
+- SCOPE is an organization (`acme`), a repository (`acme/web`) or a repository's
+  deployment environment (`acme/web/production`; everything after the second "/" is the
+  environment's name); shell-style globs (`*`, `?`, `[...]`) are allowed, and it is matched
+  case-insensitively, like GitHub. Each level names its own secrets and variables only:
+  `acme` is the organization's, `acme/*` every repository's, `acme/web/*` every environment
+  of acme/web.
 - APP is one of actions, agents, codespaces, dependabot, or `*` (the default: all four).
-- NAME is a secret-name glob (default `*`), case-insensitive: GitHub stores names
-  upper-cased.
+- NAME is a secret- or variable-name glob (default `*`), case-insensitive: GitHub stores
+  names upper-cased.
 
 Several targets select the union of what each selects. A change is in the plan when a
 target selects its scope, app and secret name; everything else is left out, as if the
@@ -33,20 +35,29 @@ class TargetSyntaxError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    scope: str  # lower-cased glob; contains "/" for repositories
+    scope: str  # lower-cased glob; one "/" for repositories, two for environments
     app: App | None  # None: every app
     name: str  # lower-cased glob
     text: str  # as given, for messages and the plan document
 
     @property
-    def repository(self) -> bool:
-        return "/" in self.scope
+    def level(self) -> ScopeKind:
+        slashes = self.scope.count("/")
+        return (ScopeKind.ORG, ScopeKind.REPO)[slashes] if slashes < 2 else ScopeKind.ENVIRONMENT
 
     def selects(self, scope: Scope, app: App, name: str | None = None) -> bool:
-        """Whether this target covers a secret (or, with `name` None, a scope and app)."""
-        if self.repository != (scope.kind is ScopeKind.REPO):
+        """Whether this target covers a secret or variable (or, with `name` None, a scope
+        and app)."""
+        if self.level is not scope.kind:
             return False
-        if not fnmatchcase(scope.name.lower(), self.scope):
+        if self.level is ScopeKind.ENVIRONMENT:
+            owner, repo, environment = self.scope.split("/", 2)
+            if not (
+                fnmatchcase(scope.name.lower(), f"{owner}/{repo}")
+                and fnmatchcase(scope.environment.lower(), environment)
+            ):
+                return False
+        elif not fnmatchcase(scope.name.lower(), self.scope):
             return False
         if self.app is not None and self.app is not app:
             return False
@@ -66,8 +77,8 @@ def parse_target(text: str) -> Target:
     scope, app, name = scope.strip().lower(), app.strip().lower(), name.strip().lower()
     if not scope:
         raise TargetSyntaxError(f"expected {SYNTAX}: the scope (ORG or OWNER/REPO) is empty")
-    if scope.count("/") > 1 or scope.startswith("/") or scope.endswith("/"):
-        raise TargetSyntaxError(f"expected {SYNTAX}: SCOPE is ORG or OWNER/REPO")
+    if scope.startswith("/") or scope.endswith("/") or "" in scope.split("/", 2):
+        raise TargetSyntaxError(f"expected {SYNTAX}: SCOPE is ORG, OWNER/REPO or OWNER/REPO/ENV")
     if app not in ("*", *(a.value for a in App)):
         raise TargetSyntaxError(f"expected {SYNTAX}: APP is one of {_APPS} or *")
     if not name:

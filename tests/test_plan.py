@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 
 from reconciler.diff import diff
 from reconciler.model import App, LiveState, Scope, ScopeKind, Visibility
-from reconciler.plan import Action, ValuePolicy, ValueReason, explain_mismatch
+from reconciler.plan import Action, ValuePolicy, ValueReason
+from reconciler.review import explain_mismatch
 from reconciler.safety import Thresholds, unsafe_reasons
 from tests.support.builders import ORG, REPO, group, live, live_group, secret
 

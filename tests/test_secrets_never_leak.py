@@ -381,7 +381,7 @@ def test_reprs_never_show_values(harness: Harness, tmp_path: Path) -> None:
         harness.outputs.add("repr LiveState", repr(live))
         harness.outputs.add("repr Plan", repr(plan))
         values = resolve_values(
-            plan, {(s.scope, s.app, s.name): s for s in desired.items()}, options
+            plan, {(s.scope, s.app, s.kind, s.name): s for s in desired.items()}, options
         )
         assert len(values) == 5
         harness.outputs.add("repr resolved values", repr(values))

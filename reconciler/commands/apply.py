@@ -38,6 +38,7 @@ from reconciler.errors import (
     UnsafePlanError,
     UsageError,
 )
+from reconciler.model import Kind
 from reconciler.plan import Outcome, Plan, Result, ValuePolicy
 from reconciler.safety import Thresholds
 from reconciler.targets import TargetSyntaxError, parse_target
@@ -114,7 +115,12 @@ def reviewed_options(options: Options) -> tuple[Options, dict[str, Any] | None]:
         targets = tuple(parse_target(str(t)) for t in reviewed.get("targets") or ())
     except TargetSyntaxError as e:
         raise PlanFileError(options.manifests.paths[0], f'"targets": {e}') from None
-    remote = replace(options.remote, values=ValuePolicy(reviewed["values"]), targets=targets)
+    remote = replace(
+        options.remote,
+        values=ValuePolicy(reviewed["values"]),
+        targets=targets,
+        hide_variable_values=reviewed.get("variable_values") == "hidden",
+    )
     return replace(options, manifests=manifests, remote=remote), reviewed
 
 
@@ -123,8 +129,8 @@ def run(options: Options, env: Env) -> int:
     from reconciler.commands.common import PlanInputs, check_drift, connect, load, make_plan
     from reconciler.executor import ApplyOptions, apply_plan
     from reconciler.local_files import check_writable
-    from reconciler.plan import explain_mismatch
     from reconciler.progress import Progress, interruptible
+    from reconciler.review import explain_mismatch
 
     options, reviewed = reviewed_options(options)
     remote = options.remote
@@ -225,7 +231,8 @@ def _record(
     """Write what apply did into the ledger; a failure here never undoes the writes."""
     from reconciler.ledger.recording import ledger_changes, updated_at_after
 
-    done = [r for r in results if r.outcome is Outcome.DONE]
+    # Secrets only: a variable's value is readable, so the ledger keeps nothing of it.
+    done = [r for r in results if r.outcome is Outcome.DONE and r.change.kind is Kind.SECRET]
     if planned.store is None or not done:
         return
     touched = {(r.change.scope, r.change.app) for r in done}

@@ -197,6 +197,7 @@ class Remote:
     format: OutputFormat = OutputFormat.TEXT
     detailed_exitcode: bool = False
     targets: tuple[Target, ...] = ()  # --target: plan only changes within these
+    hide_variable_values: bool = False
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> Remote:
@@ -208,6 +209,7 @@ class Remote:
             format=OutputFormat(ns.format),
             detailed_exitcode=ns.detailed_exitcode,
             targets=tuple(ns.target),
+            hide_variable_values=ns.hide_variable_values,
         )
 
 
@@ -244,8 +246,15 @@ def add_remote_arguments(p: argparse.ArgumentParser) -> None:
         type=target,
         metavar=SYNTAX,
         help="plan only changes within this target (repeatable; globs allowed): SCOPE is ORG "
-        "(its organization secrets) or OWNER/REPO, APP one of the four apps or *, NAME a "
-        "secret-name glob; e.g. acme/web, 'acme/*:actions', 'acme:*:NPM_*'",
+        "(its organization secrets and variables), OWNER/REPO or OWNER/REPO/ENVIRONMENT, APP "
+        "one of the four apps or *, NAME a name glob; e.g. acme/web, 'acme/*:actions', "
+        "'acme:*:NPM_*', acme/web/production",
+    )
+    p.add_argument(
+        "--hide-variable-values",
+        action="store_true",
+        help="show that a variable's value changes, not the values themselves (for variables "
+        "that hold semi-sensitive configuration); recorded in the plan",
     )
 
 

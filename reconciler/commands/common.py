@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from reconciler.commands.arguments import LEDGER_ENV, Connection, LedgerChoice, Manifests, Remote
-from reconciler.diff import ValueFacts, diff
+from reconciler.diff import ValueFacts, VariableFacts, diff
 from reconciler.env import Env
 from reconciler.errors import DriftError, SourceError, TargetMatchesNothingError, UsageError
 from reconciler.github.urls import DEFAULT_API_URL
@@ -25,6 +25,7 @@ from reconciler.model import (
     DesiredItem,
     DesiredState,
     DriftPolicy,
+    Kind,
     LiveState,
     PublicKey,
     Scope,
@@ -34,7 +35,7 @@ from reconciler.plan import Action, Plan, ValuePolicy, ValueReason
 from reconciler.safe_text import printable
 from reconciler.safety import Thresholds, apply_problems
 from reconciler.targets import Target, describe, selected, unmatched
-from reconciler.values.sources import plan_notices, resolve
+from reconciler.values.sources import plan_notices, read_variables, resolve, resolve_text
 
 if TYPE_CHECKING:
     from reconciler.github.client import GitHubClient
@@ -101,6 +102,7 @@ class PlanInputs:
     log_notices: bool = False  # apply shows results, not the plan: notices go to the log
     thresholds: Thresholds = field(default_factory=Thresholds)  # apply's, for its refusals
     targets: tuple[Target, ...] = ()  # --target: only changes within these
+    hide_variable_values: bool = False
 
     @classmethod
     def of(
@@ -120,6 +122,7 @@ class PlanInputs:
             log_notices,
             thresholds or Thresholds(),
             remote.targets,
+            remote.hide_variable_values,
         )
 
 
@@ -165,18 +168,31 @@ def make_plan(
     live, keys = read_live(desired, client, concurrency=inputs.concurrency)
     drift = inputs.drift or desired.settings.drift
     facts = ValueFacts(ledger_for_diff, prints, drift or DriftPolicy.OVERWRITE) if store else None
+    variables = VariableFacts(
+        read_variables(desired, environ, allow), show=not inputs.hide_variable_values
+    )
     plan = diff(
         desired.groups,
         live,
         inputs.values,
         reads=client.transport.counters.reads,
         facts=facts,
+        variables=variables,
     )
+    plan = replace(plan, variables_hidden=inputs.hide_variable_values)
     targets = inputs.targets
     if targets:
         _check_targets(targets, desired, live)
-        kept = tuple(c for c in plan.changes if selected(targets, c.scope, c.app, c.name))
-        plan = replace(plan, changes=kept, targets=tuple(str(t) for t in targets))
+        kept = [c for c in plan.changes if selected(targets, c.scope, c.app, c.name)]
+        # An environment is created for the writes into it that the targets keep.
+        needed = {c.scope for c in kept if c.kind is not Kind.ENVIRONMENT}
+        kept = [c for c in kept if c.kind is not Kind.ENVIRONMENT or c.scope in needed]
+        kept += [c for c in plan.changes if c.kind is Kind.ENVIRONMENT and c.scope in needed]
+        plan = replace(
+            plan,
+            changes=tuple(sorted(set(kept), key=lambda c: c.sort_key())),
+            targets=tuple(str(t) for t in targets),
+        )
     problems = apply_problems(
         plan,
         tuple(s for s in desired.items() if selected(targets, s.scope, s.app, s.name)),
@@ -217,14 +233,17 @@ def _check_targets(targets: tuple[Target, ...], desired: DesiredState, live: Liv
 
 
 def _unreadable(
-    secret: DesiredItem, environ: Mapping[str, str], allow: tuple[str, ...]
+    item: DesiredItem, environ: Mapping[str, str], allow: tuple[str, ...]
 ) -> SourceError | None:
-    """Why apply could not read this secret's value, read exactly as apply reads it (the
+    """Why apply could not read this item's value, read exactly as apply reads it (the
     value itself is dropped at once), or None."""
-    if isinstance(secret.source, SealedSource):
+    if isinstance(item.source, SealedSource):
         return None
     try:
-        resolve(secret.source, environ, allow)
+        if item.kind is Kind.VARIABLE:
+            resolve_text(item.source, environ, allow)
+        else:
+            resolve(item.source, environ, allow)
     except SourceError as e:
         return e
     return None

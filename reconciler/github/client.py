@@ -1,5 +1,5 @@
 """`GitHubClient`: the one object callers hold, a transport and one client per endpoint family
-composed on it (`secrets`, `repos`, `contents`, `comments`)."""
+composed on it (`secrets`, `variables`, `environments`, `repos`, `contents`, `comments`)."""
 
 from __future__ import annotations
 
@@ -10,19 +10,30 @@ from collections.abc import Callable
 from reconciler.github.auth import Auth
 from reconciler.github.comments import Comments
 from reconciler.github.contents import Contents
+from reconciler.github.environments import Environments
 from reconciler.github.repositories import Repositories
 from reconciler.github.secrets import Secrets
 from reconciler.github.transport import ClientConfig, Transport
+from reconciler.github.variables import Variables
 
 
 class GitHubClient:
     """`GitHubClient(config)` opens a transport (its session, auth, retries and counters) and
-    composes the endpoint families on it: `secrets`, `repos`, `contents`, `comments`; the
+    composes the endpoint families on it: `secrets`, `variables`, `environments`, `repos`,
+    `contents`, `comments`; the
     transport itself is `transport` (its `counters`, the `read_pool` it can abort). `close()`
     closes it. Tests that record or remove waits pass `sleep` and `rng`, or build a family
     client on a Transport subclass of their own."""
 
-    __slots__ = ("comments", "contents", "repos", "secrets", "transport")
+    __slots__ = (
+        "comments",
+        "contents",
+        "environments",
+        "repos",
+        "secrets",
+        "transport",
+        "variables",
+    )
 
     def __init__(
         self,
@@ -34,6 +45,8 @@ class GitHubClient:
     ) -> None:
         self.transport = Transport(config, sleep=sleep, rng=rng, auth=auth)
         self.secrets = Secrets(self.transport)
+        self.variables = Variables(self.transport)
+        self.environments = Environments(self.transport)
         self.repos = Repositories(self.transport)
         self.contents = Contents(self.transport)
         self.comments = Comments(self.transport)

@@ -29,12 +29,14 @@ def paginate(
     app: App | None = None,
     scope_kind: ScopeKind | None = None,
     permission: str | None = None,
+    per_page: int = 100,
 ) -> Iterator[Json]:
     """Every item of a list endpoint, following `Link: rel="next"` at 100 per page, each
     a `Json` to read with checks. `key` names the list in the body; None when the body is
-    the list itself. Stops with an error after MAX_PAGES pages or at a repeated link."""
+    the list itself. `per_page` is the endpoint's maximum (variables page at 30). Stops with
+    an error after MAX_PAGES pages or at a repeated link."""
     kw: dict[str, Any] = {"app": app, "scope_kind": scope_kind, "permission": permission}
-    resp = transport.request("GET", path, params={"per_page": 100}, **kw)
+    resp = transport.request("GET", path, params={"per_page": per_page}, **kw)
     seen: set[str] = set()
     for page in range(1, MAX_PAGES + 1):
         body = parse_json(request_info(resp, "GET", path), resp.content)
@@ -54,7 +56,7 @@ def paginate(
     raise MalformedResponseError(
         request_info(resp, "GET", path),
         "Link",
-        f"more than {MAX_PAGES} pages (100 items each); stopped",
+        f"more than {MAX_PAGES} pages ({per_page} items each); stopped",
     )
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from reconciler.errors import ApiError, RequestInfo
 from reconciler.github.responses import github_message
 from reconciler.github.urls import REDIRECTS
-from reconciler.model import App, ScopeKind
+from reconciler.model import App, Kind, ScopeKind
 
 if TYPE_CHECKING:  # annotations only: the ledger reads the hints without loading requests
     import requests
@@ -26,8 +26,20 @@ _FINE_GRAINED = {
     (ScopeKind.REPO, App.AGENTS): "Repository permissions: Agent secrets",
     (ScopeKind.REPO, App.ACTIONS): "Repository permissions: Secrets",
     (ScopeKind.REPO, App.CODESPACES): "Repository permissions: Codespaces secrets",
+    (ScopeKind.ENVIRONMENT, App.ACTIONS): "Repository permissions: Secrets",
 }
-_CLASSIC = {ScopeKind.ORG: "admin:org (and repo for private repositories)", ScopeKind.REPO: "repo"}
+_FINE_GRAINED_VARIABLES = {
+    (ScopeKind.ORG, App.ACTIONS): "Organization permissions: Variables",
+    (ScopeKind.ORG, App.AGENTS): "Organization permissions: Agent variables",
+    (ScopeKind.REPO, App.ACTIONS): "Repository permissions: Variables",
+    (ScopeKind.REPO, App.AGENTS): "Repository permissions: Agent variables",
+    (ScopeKind.ENVIRONMENT, App.ACTIONS): "Repository permissions: Environments",
+}
+_CLASSIC = {
+    ScopeKind.ORG: "admin:org (and repo for private repositories)",
+    ScopeKind.REPO: "repo",
+    ScopeKind.ENVIRONMENT: "repo",
+}
 _METADATA = "Repository permissions: Metadata (read); classic tokens: repo for private repositories"
 
 # The ledger's file on a branch: the contents and git blobs API.
@@ -45,13 +57,28 @@ _COMMENTS = (
 COMMENTS_READ, COMMENTS_WRITE = _COMMENTS.format("read"), _COMMENTS.format("write")
 
 
-def permission_hint(scope_kind: ScopeKind | None, app: App | None, write: bool) -> str:
-    """The secrets API's permission for (scope kind, app); repository metadata without one."""
+# Deployment environments themselves: listing them, and creating one (a repository setting).
+ENVIRONMENTS_READ = (
+    "fine-grained tokens and GitHub Apps need Repository permissions: Actions (read); classic "
+    "tokens need repo for private repositories"
+)
+ENVIRONMENTS_WRITE = (
+    "creating an environment needs Repository permissions: Administration (write) for "
+    "fine-grained tokens and GitHub Apps; classic tokens need repo"
+)
+
+
+def permission_hint(
+    scope_kind: ScopeKind | None, app: App | None, write: bool, kind: Kind = Kind.SECRET
+) -> str:
+    """The permission the secrets or variables API needs for (scope kind, app); repository
+    metadata without one."""
     if scope_kind is None or app is None:
         return _METADATA
     level = "write" if write else "read"
+    table = _FINE_GRAINED_VARIABLES if kind is Kind.VARIABLE else _FINE_GRAINED
     return (
-        f"fine-grained tokens and GitHub Apps need {_FINE_GRAINED[(scope_kind, app)]} "
+        f"fine-grained tokens and GitHub Apps need {table[(scope_kind, app)]} "
         f"({level}); classic tokens need {_CLASSIC[scope_kind]}"
     )
 

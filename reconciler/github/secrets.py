@@ -1,5 +1,6 @@
-"""The secrets API of every app (Dependabot, agents, Actions, Codespaces) at both scopes:
-listing, writing and deleting secrets, their selected repositories, the scope's public key."""
+"""The secrets API of every app (Dependabot, agents, Actions, Codespaces) at every scope
+(organisation, repository, and a repository's deployment environments for Actions): listing,
+writing and deleting secrets, their selected repositories, the scope's public key."""
 
 from __future__ import annotations
 
@@ -26,18 +27,23 @@ class SecretItem:
     visibility: Visibility | None
 
 
-def secret_item(item: Json) -> SecretItem:
+def read_visibility(item: Json) -> Visibility | None:
+    """An organisation item's `visibility` (None at the other scopes, which have none)."""
     vis = item.optional("visibility")
+    if vis is None:
+        return None
+    try:
+        return Visibility(vis.string())
+    except ValueError:
+        raise MalformedResponseError(
+            item.request, vis.where, "not a visibility GitHub knows (all, private, selected)"
+        ) from None
+
+
+def secret_item(item: Json) -> SecretItem:
     updated = item.optional("updated_at")
-    visibility = None
-    if vis is not None:
-        try:
-            visibility = Visibility(vis.string())
-        except ValueError:
-            raise MalformedResponseError(
-                item.request, vis.where, "not a visibility GitHub knows (all, private, selected)"
-            ) from None
-    return SecretItem(item.field("name").name(), updated.string() if updated else "", visibility)
+    name = item.field("name").name()
+    return SecretItem(name, updated.string() if updated else "", read_visibility(item))
 
 
 class Secrets:
@@ -61,7 +67,7 @@ class Secrets:
         ]
 
     def selected_repositories(self, scope: Scope, app: App, name: str) -> builtins.list[RepoItem]:
-        path = f"{_secrets_path(scope, app)}/{quote(name)}/repositories"
+        path = f"{_secrets_path(scope, app)}/{quote(name, safe='')}/repositories"
         return [
             repo_item(item)
             for item in paginate(
@@ -81,33 +87,42 @@ class Secrets:
         return PublicKey(key_id=ident, key=key.string())
 
     def put(self, scope: Scope, app: App, name: str, body: Mapping[str, Any]) -> int:
-        path = f"{_secrets_path(scope, app)}/{quote(name)}"
+        path = f"{_secrets_path(scope, app)}/{quote(name, safe='')}"
         return self._transport.request(
             "PUT", path, app=app, scope_kind=scope.kind, body=body, ok=(201, 204)
         ).status_code
 
     def delete(self, scope: Scope, app: App, name: str) -> None:
-        path = f"{_secrets_path(scope, app)}/{quote(name)}"
+        path = f"{_secrets_path(scope, app)}/{quote(name, safe='')}"
         self._transport.request("DELETE", path, app=app, scope_kind=scope.kind, ok=(204,))
 
     def set_selected_repositories(
         self, scope: Scope, app: App, name: str, repo_ids: builtins.list[int]
     ) -> None:
-        path = f"{_secrets_path(scope, app)}/{quote(name)}/repositories"
+        path = f"{_secrets_path(scope, app)}/{quote(name, safe='')}/repositories"
         body = {"selected_repository_ids": repo_ids}
         self._transport.request("PUT", path, app=app, scope_kind=scope.kind, body=body, ok=(204,))
 
     def add_selected_repository(self, scope: Scope, app: App, name: str, repo_id: int) -> None:
-        path = f"{_secrets_path(scope, app)}/{quote(name)}/repositories/{repo_id}"
+        path = f"{_secrets_path(scope, app)}/{quote(name, safe='')}/repositories/{repo_id}"
         self._transport.request("PUT", path, app=app, scope_kind=scope.kind, ok=(204,))
 
     def remove_selected_repository(self, scope: Scope, app: App, name: str, repo_id: int) -> None:
-        path = f"{_secrets_path(scope, app)}/{quote(name)}/repositories/{repo_id}"
+        path = f"{_secrets_path(scope, app)}/{quote(name, safe='')}/repositories/{repo_id}"
         self._transport.request("DELETE", path, app=app, scope_kind=scope.kind, ok=(204,))
 
 
-def _secrets_path(scope: Scope, app: App) -> str:
+def scope_path(scope: Scope, app: App) -> str:
+    """The path an app's secrets and variables hang under in a scope. An environment's belong
+    to Actions; its name is one path segment, so a "/" in it is escaped (%2F)."""
     if scope.kind is ScopeKind.ORG:
-        return f"/orgs/{quote(scope.name)}/{app.value}/secrets"
+        return f"/orgs/{quote(scope.name, safe='')}/{app.value}"
     owner, repo = scope.name.split("/", 1)
-    return f"/repos/{quote(owner)}/{quote(repo)}/{app.value}/secrets"
+    base = f"/repos/{quote(owner, safe='')}/{quote(repo, safe='')}"
+    if scope.kind is ScopeKind.ENVIRONMENT:
+        return f"{base}/environments/{quote(scope.environment, safe='')}"
+    return f"{base}/{app.value}"
+
+
+def _secrets_path(scope: Scope, app: App) -> str:
+    return f"{scope_path(scope, app)}/secrets"

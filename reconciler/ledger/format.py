@@ -54,7 +54,7 @@ class LedgerKey:
 
     def fingerprint(self, scope: Scope, app: App, name: str, value: SecretValue) -> str:
         # The identity is part of the message so equal values in two secrets do not match.
-        message = f"{scope.kind}\0{scope.name.lower()}\0{app}\0{name.upper()}\0".encode()
+        message = f"{scope.kind}\0{str(scope).lower()}\0{app}\0{name.upper()}\0".encode()
         digest = hmac.new(self.secret, message + value.reveal(), hashlib.sha256).hexdigest()
         return f"hmac-sha256:{digest}"
 
@@ -70,11 +70,13 @@ class Entry:
     source: str | None = None  # e.g. "env:NPM_TOKEN": a changed source means a changed value
 
 
-EntryKey = tuple[str, str, str, str]  # (scope kind, lower-cased scope name, app, NAME)
+# (scope kind, lower-cased scope name, app, NAME); an environment's scope name is
+# `owner/repo/environment`. Secrets only: a variable's value is readable, so it needs none.
+EntryKey = tuple[str, str, str, str]
 
 
 def entry_key(scope: Scope, app: App, name: str) -> EntryKey:
-    return (scope.kind.value, scope.name.lower(), app.value, name.upper())
+    return (scope.kind.value, str(scope).lower(), app.value, name.upper())
 
 
 @dataclass(frozen=True, slots=True)

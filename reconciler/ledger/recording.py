@@ -11,7 +11,7 @@ from reconciler.errors import SourceError
 from reconciler.github.client import GitHubClient
 from reconciler.github.transport import read_pool
 from reconciler.ledger.format import Entry, EntryKey, Ledger, LedgerKey, entry_key
-from reconciler.model import App, DesiredItem, LiveState, Scope, SealedSource
+from reconciler.model import App, DesiredItem, Kind, LiveState, Scope, SealedSource
 from reconciler.plan import Action, Outcome, Result
 from reconciler.values.sources import SecretValue, resolve
 
@@ -60,6 +60,8 @@ def ledger_changes(
         if r.outcome is not Outcome.DONE:
             continue
         c = r.change
+        if c.kind is not Kind.SECRET:  # variables are compared directly; nothing to record
+            continue
         k = entry_key(c.scope, c.app, c.name)
         if c.action is Action.DELETE:
             changes[k] = None

@@ -38,7 +38,7 @@ REMOTE = [
     *CONNECTION,
     *("--ledger", "github:o/r:l.json", "--no-ledger", "--drift", "fail"),
     *("--values", "always", "--format", "json", "--detailed-exitcode"),
-    *("--target", "o/*:actions", "--target", "o:*:NPM_*"),
+    *("--target", "o/*:actions", "--target", "o:*:NPM_*", "--hide-variable-values"),
 ]
 REMOTED = Remote(
     CONNECTED,
@@ -48,6 +48,7 @@ REMOTED = Remote(
     OutputFormat.JSON,
     detailed_exitcode=True,
     targets=(parse_target("o/*:actions"), parse_target("o:*:NPM_*")),
+    hide_variable_values=True,
 )
 MANIFESTS = ["a.yaml", "b", "--allow-env", "X_*", "--allow-env", "Y"]
 LISTED = Manifests(("a.yaml", "b"), ("X_*", "Y"))
