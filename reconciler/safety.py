@@ -15,6 +15,7 @@ from reconciler.errors import Problem, SourceError
 from reconciler.model import (
     App,
     DesiredItem,
+    Kind,
     LiveState,
     PublicKey,
     Scope,
@@ -24,6 +25,7 @@ from reconciler.model import (
 from reconciler.plan import (
     Action,
     ApplyProblem,
+    Change,
     Plan,
     ProblemKind,
     ValueReason,
@@ -66,10 +68,11 @@ _FORCE_HINT = "review the plan; apply needs --force if it is intended"
 def unsafe_problems(plan: Plan, live: LiveState, thresholds: Thresholds) -> list[ApplyProblem]:
     """Why this plan must not run without --force (octodns-style), or [] if it may."""
     problems: list[ApplyProblem] = []
-    deletes: dict[tuple[Scope, App], int] = {}
+    deletes: dict[tuple[Scope, App, Kind], int] = {}
     for c in plan.changes:
         if c.action is Action.DELETE:
-            deletes[(c.scope, c.app)] = deletes.get((c.scope, c.app), 0) + 1
+            group = (c.scope, c.app, c.kind)
+            deletes[group] = deletes.get(group, 0) + 1
         if (
             c.action is Action.UPDATE
             and c.visibility_after is Visibility.ALL
@@ -78,25 +81,33 @@ def unsafe_problems(plan: Plan, live: LiveState, thresholds: Thresholds) -> list
             problems.append(
                 ApplyProblem(
                     ProblemKind.UNSAFE,
-                    f"{c.scope} {c.app} {c.name}",
+                    _subject(c),
                     f"visibility widens from {c.visibility_before} to all "
                     "(every repository in the organization)",
                     _FORCE_HINT,
                 )
             )
-    for (scope, app), count in sorted(deletes.items(), key=lambda kv: (kv[0][0].key, kv[0][1])):
-        total = len(live.group(scope, app).items)
+    for (scope, app, kind), count in sorted(
+        deletes.items(), key=lambda kv: (kv[0][0].key, kv[0][1], kv[0][2])
+    ):
+        total = sum(1 for item in live.group(scope, app).items if item.kind is kind)
         if total >= thresholds.delete_min_live and count / total > thresholds.delete_fraction:
             problems.append(
                 ApplyProblem(
                     ProblemKind.UNSAFE,
                     f"{scope} {app}",
-                    f"{count} of {total} live secrets would be deleted ({count / total:.0%}, "
+                    f"{count} of {total} live {kind}s would be deleted ({count / total:.0%}, "
                     f"above the {thresholds.delete_fraction:.0%} threshold)",
                     f"{_FORCE_HINT}, or tune --delete-threshold / --delete-threshold-min",
                 )
             )
     return problems
+
+
+def _subject(c: Change) -> str:
+    """`octo-org actions NPM_TOKEN`; a variable says so (a secret may share its name)."""
+    kind = "" if c.kind is Kind.SECRET else f"{c.kind} "
+    return f"{c.scope} {c.app} {kind}{c.name}"
 
 
 def unsafe_reasons(plan: Plan, live: LiveState, thresholds: Thresholds) -> list[str]:
@@ -132,7 +143,7 @@ def apply_problems(
             problems.append(
                 ApplyProblem(
                     ProblemKind.SOURCE,
-                    f"{c.scope} {c.app} {c.name}",
+                    _subject(c),
                     f"the value cannot be read: {error.detail}",
                     error.hint or "",
                     str(error.location or ""),

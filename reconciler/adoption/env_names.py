@@ -41,8 +41,9 @@ def env_name_for(secret_name: str) -> str:
 
 
 def scope_token(scope: Scope) -> str:
-    """`acme/web` -> `ACME_WEB`; runs of anything else than [A-Z0-9] become one `_`."""
-    return _NOT_TOKEN.sub("_", scope.name.upper()).strip("_")
+    """`acme/web` -> `ACME_WEB`, `acme/web/production` -> `ACME_WEB_PRODUCTION`; runs of
+    anything else than [A-Z0-9] become one `_`."""
+    return _NOT_TOKEN.sub("_", str(scope).upper()).strip("_")
 
 
 def sort_key(key: SecretKey) -> tuple[tuple[int, str, str], int, str]:

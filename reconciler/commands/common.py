@@ -51,6 +51,8 @@ def load(manifests: Manifests) -> DesiredState:
     for skipped in result.skipped:
         # A warning, not info: a manifest that is skipped cannot protect its secrets from prune.
         log.warning("skipped %s", skipped)
+    for warning in result.warnings:
+        log.warning("%s", "\n".join(map(printable, str(warning).split("\n"))))
     return result.desired
 
 

@@ -108,10 +108,10 @@ def import_state(
     env: Env,
 ) -> Imported:
     from reconciler.adoption.env_names import assign_env_names
-    from reconciler.adoption.reading import build_state, read_scopes
+    from reconciler.adoption.reading import build_state, environment_scopes, read_scopes
     from reconciler.adoption.repositories import list_repos, owners_to_list, select_repos
     from reconciler.github.transport import read_pool
-    from reconciler.model import Scope, ScopeKind
+    from reconciler.model import Kind, Scope, ScopeKind
 
     def page(owner: str, n: int) -> tuple[list[str], int]:
         items, last = client.repos.org_page(owner, n)
@@ -125,9 +125,12 @@ def import_state(
                 picked = sum(1 for r in repos if r.lower().startswith(f"{owner}/"))
                 env.stderr.write(f"{owner}: {len(listed)} repositories, {picked} selected\n")
         scopes = [Scope(ScopeKind.ORG, o) for o in dict.fromkeys(options.orgs)]
-        scopes += [Scope(ScopeKind.REPO, r) for r in repos]
+        repo_scopes = [Scope(ScopeKind.REPO, r) for r in repos]
+        scopes += repo_scopes
+        if App.ACTIONS in options.apps:  # environments hold Actions secrets and variables
+            scopes += environment_scopes(client, pool, repo_scopes)
         found = read_scopes(client, pool, scopes, options.apps, env.stderr)
-    names = assign_env_names(f.key for f in found)
+    names = assign_env_names(f.key for f in found if f.kind is Kind.SECRET)
     desired, order = build_state(found, names)
     return Imported(desired, names, order)
 
@@ -147,7 +150,8 @@ def _refuse_to_overwrite(options: Options) -> None:
 
 
 _HEADER = """\
-# Imported by `reconciler import`: what GitHub holds now. GitHub never returns values, so
+# Imported by `reconciler import`: what GitHub holds now. Variables keep the values GitHub
+# shows, inline. GitHub never returns secrets' values, so
 # every secret reads an environment variable of its own: named after the secret where only
 # one scope holds that name, qualified by scope where several do (ACME__X for the org acme,
 # ACME_WEB__X for the repository acme/web; plus the app where one scope has X under two).
@@ -183,8 +187,9 @@ def run(options: Options, env: Env) -> int:
         manifest = os.path.basename(options.out)
         body = env_template(imported.names, imported.order, manifest)
         write_output(template, body, "the env template of --out")
-        env.stderr.write(f"wrote {count} secrets to {options.out}\n")
-        env.stderr.write(f"wrote {count} variables to set to {template}\n")
+        variables = len(imported.desired.items()) - count
+        env.stderr.write(f"wrote {count} secrets and {variables} variables to {options.out}\n")
+        env.stderr.write(f"wrote {count} environment variables to set to {template}\n")
     else:
         header = _HEADER.format(where=" at the end of this file")
         env.stdout.write(header + text + variables_comment(imported.names, imported.order))

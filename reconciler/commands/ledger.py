@@ -75,7 +75,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             default=[],
             dest="repos",
             metavar="OWNER/REPO",
-            help="only the entries of repositories matching OWNER/REPO (a glob: `acme/*`)",
+            help="only the entries of repositories matching OWNER/REPO, or of environments "
+            "matching OWNER/REPO/ENV (globs: `acme/*`, `acme/web/*`)",
         )
         p.add_argument(
             "--app",
@@ -98,9 +99,10 @@ class Selection:
 
     def __post_init__(self) -> None:
         for repo in self.repos:
-            if repo.count("/") != 1:
+            if repo.count("/") < 1 or "" in repo.split("/", 2):
                 raise UsageError(
-                    "--repo takes OWNER/REPO (globs allowed, e.g. `acme/*`)",
+                    "--repo takes OWNER/REPO, or OWNER/REPO/ENVIRONMENT for an environment's "
+                    "secrets (globs allowed, e.g. `acme/*`, `acme/web/*`)",
                     hint="for an organization's own entries use --org ORG",
                 )
 
@@ -120,7 +122,11 @@ class Selection:
             return False
         if not self.scoped:
             return True
-        patterns = self.orgs if kind == ScopeKind.ORG.value else self.repos
+        if kind == ScopeKind.ORG.value:
+            patterns = self.orgs
+        else:  # an environment's target is OWNER/REPO/ENV: only such patterns name it
+            level = 1 if kind == ScopeKind.REPO.value else 2
+            patterns = tuple(r for r in self.repos if min(r.count("/"), 2) == level)
         return any(fnmatchcase(target, p.lower()) for p in patterns)
 
     def select(self, keys: Iterable[EntryKey]) -> list[EntryKey]:

@@ -20,24 +20,24 @@ from collections.abc import Sequence
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.discovery import walk
 from reconciler.manifest.load import load_manifests
-from reconciler.model import App, DesiredState, Location, Scope
+from reconciler.model import App, DesiredState, Kind, Location, Scope
 from reconciler.plan import Action, ApplyProblem, Change, ProblemKind
 from reconciler.safe_text import printable
 
 log = logging.getLogger(__name__)
 
-SecretKey = tuple[Scope, App, str]
+ItemKey = tuple[Scope, App, Kind, str]
 
 
 def sibling_declarations(
     paths: Sequence[str], desired: DesiredState, allow_env: Sequence[str]
-) -> dict[SecretKey, Location]:
+) -> dict[ItemKey, Location]:
     """Where the manifests beside the named files (and not loaded) declare each secret."""
     loaded = {os.path.realpath(f) for f in desired.files}
     loaded |= {os.path.realpath(p) for p in paths if os.path.isfile(p)}
     directories = {os.path.dirname(p) or "." for p in paths if os.path.isfile(p)}
     allow = (*allow_env, *desired.settings.allow_env)
-    declared: dict[SecretKey, Location] = {}
+    declared: dict[ItemKey, Location] = {}
     seen: set[str] = set()
     for directory in sorted(directories):
         for file in walk(directory).files:
@@ -55,17 +55,19 @@ def sibling_declarations(
                 )
                 continue
             for secret in sibling.items():
-                declared.setdefault((secret.scope, secret.app, secret.name), secret.location)
+                declared.setdefault(
+                    (secret.scope, secret.app, secret.kind, secret.name), secret.location
+                )
     return declared
 
 
 def declared_elsewhere(
-    changes: Sequence[Change], declared: dict[SecretKey, Location]
+    changes: Sequence[Change], declared: dict[ItemKey, Location]
 ) -> list[ApplyProblem]:
     """A problem for each planned deletion of a secret a sibling manifest declares."""
     problems = []
     for c in changes:
-        where = declared.get((c.scope, c.app, c.name.upper()))
+        where = declared.get((c.scope, c.app, c.kind, c.name.upper()))
         if c.action is not Action.DELETE or where is None:
             continue
         problems.append(

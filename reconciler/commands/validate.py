@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from reconciler.commands.arguments import Manifests, add_manifest_arguments
 from reconciler.env import Env
 from reconciler.errors import ExitStatus, ManifestError
+from reconciler.safe_text import printable
 
 NAME = "validate"
 HELP = "check manifests offline"
@@ -45,12 +46,20 @@ def run(options: Options, env: Env) -> int:
     desired = result.desired
     skipped = f"; skipped {len(result.skipped)} non-manifest files" if result.skipped else ""
     out = env.stdout
+    secrets = len(desired.secrets())
+    variables = len(desired.items()) - secrets
+    kinds = f"{secrets} secrets" + (f", {variables} variables" if variables else "")
+    environments = len(desired.environments())
+    if environments:
+        kinds += f" ({environments} deployment environments)"
     out.write(
         f"OK: {len(desired.files)} manifest files, {len(desired.groups)} scope/app groups, "
-        f"{len(desired.items())} secrets{skipped}.\n"
+        f"{kinds}{skipped}.\n"
     )
     for notice in plan_notices(desired, allow_env):
         out.write(f"notice: {notice}\n")
+    for warning in result.warnings:
+        out.write("warning: " + "\n".join(map(printable, str(warning).split("\n"))) + "\n")
     for skipped_path in result.skipped:
         out.write(f"  skipped {skipped_path}\n")
     return ExitStatus.OK

@@ -26,7 +26,7 @@ _FINE_GRAINED = {
     (ScopeKind.REPO, App.AGENTS): "Repository permissions: Agent secrets",
     (ScopeKind.REPO, App.ACTIONS): "Repository permissions: Secrets",
     (ScopeKind.REPO, App.CODESPACES): "Repository permissions: Codespaces secrets",
-    (ScopeKind.ENVIRONMENT, App.ACTIONS): "Repository permissions: Secrets",
+    (ScopeKind.ENVIRONMENT, App.ACTIONS): "Repository permissions: Environments and Secrets",
 }
 _FINE_GRAINED_VARIABLES = {
     (ScopeKind.ORG, App.ACTIONS): "Organization permissions: Variables",

@@ -7,10 +7,13 @@ from typing import Any
 import yaml
 
 from reconciler.model import (
+    DesiredGroup,
     DesiredItem,
     DesiredState,
     EnvSource,
     FileSource,
+    InlineSource,
+    Kind,
     ScopeKind,
     SealedSource,
     Visibility,
@@ -29,6 +32,17 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
+# YAML counts these as line breaks; PyYAML folds them away inside single-quoted text, so a
+# value holding one is written double-quoted, where they are escapes (\N, \L, \P).
+_BREAKS = frozenset("\x85\u2028\u2029")
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = '"' if _BREAKS.intersection(text) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
 _Dumper.add_representer(
     _Flow, lambda d, v: d.represent_mapping("tag:yaml.org,2002:map", v, flow_style=True)
 )
@@ -41,30 +55,54 @@ def dump_manifest(desired: DesiredState) -> str:
     """YAML text that `load_manifests` reads back as the same desired state.
 
     File sources keep their path as written, relative to the manifest they came from.
+    Variables with inline values are written as their text (quoted where YAML would read
+    it as something else).
     """
     doc: dict[str, Any] = {"version": 1}
     if desired.settings.allow_env:
         doc["settings"] = {"allow_env": _FlowList(desired.settings.allow_env)}
     if desired.settings.drift:
         doc.setdefault("settings", {})["drift"] = desired.settings.drift.value
-    # One key per scope, spelled as first seen: two spellings would collide on reading.
+    # One key per scope (and per environment), spelled as first seen: two spellings of one
+    # name would collide on reading.
     spelling: dict[tuple[ScopeKind, str], str] = {}
+    environments: dict[tuple[str, str], str] = {}
     for group in desired.groups:
-        top = doc.setdefault("orgs" if group.scope.kind is ScopeKind.ORG else "repos", {})
-        name = spelling.setdefault((group.scope.kind, group.scope.name.lower()), group.scope.name)
-        body: dict[str, Any] = {}
-        if group.prune:
-            body["prune"] = True
-        body["secrets"] = {s.name: _secret(s) for s in group.items}
-        top.setdefault(name, {})[group.app.value] = body
+        scope = group.scope
+        top_kind = ScopeKind.ORG if scope.kind is ScopeKind.ORG else ScopeKind.REPO
+        top = doc.setdefault("orgs" if top_kind is ScopeKind.ORG else "repos", {})
+        name = spelling.setdefault((top_kind, scope.name.lower()), scope.name)
+        entry = top.setdefault(name, {})
+        if scope.kind is ScopeKind.ENVIRONMENT:
+            env = environments.setdefault(
+                (name.lower(), scope.environment.lower()), scope.environment
+            )
+            entry.setdefault("environments", {})[env] = _group(group)
+        else:
+            entry[group.app.value] = _group(group)
     text = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100)
     return str(text)
 
 
-def _secret(secret: DesiredItem) -> dict[str, Any]:
-    source = secret.source
-    value: _Flow
-    if isinstance(source, EnvSource):
+def _group(group: DesiredGroup) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    if group.prune:
+        body["prune"] = True
+    secrets = [i for i in group.items if i.kind is Kind.SECRET]
+    variables = [i for i in group.items if i.kind is Kind.VARIABLE]
+    if secrets or not variables:
+        body["secrets"] = {s.name: _item(s) for s in secrets}  # `{}` for an empty group
+    if variables:
+        body["variables"] = {v.name: _item(v) for v in variables}
+    return body
+
+
+def _item(item: DesiredItem) -> dict[str, Any]:
+    source = item.source
+    value: _Flow | str
+    if isinstance(source, InlineSource):
+        value = source.text
+    elif isinstance(source, EnvSource):
         value = _Flow(env=source.var)
     elif isinstance(source, FileSource):
         value = _Flow(file=source.path)
@@ -72,8 +110,8 @@ def _secret(secret: DesiredItem) -> dict[str, Any]:
         assert isinstance(source, SealedSource)
         value = _Flow(sealed=source.ciphertext, key_id=source.key_id)
     out: dict[str, Any] = {"value": value}
-    if secret.visibility is not None:
-        out["visibility"] = secret.visibility.value
-    if secret.visibility is Visibility.SELECTED:
-        out["repositories"] = _FlowList(secret.repositories or ())
+    if item.visibility is not None:
+        out["visibility"] = item.visibility.value
+    if item.visibility is Visibility.SELECTED:
+        out["repositories"] = _FlowList(item.repositories or ())
     return out

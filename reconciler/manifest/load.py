@@ -16,10 +16,11 @@ from reconciler.local_files import read_regular_file
 from reconciler.manifest.build import build_yaml
 from reconciler.manifest.discovery import MAX_FILE_BYTES, Skipped, not_a_manifest, walk
 from reconciler.manifest.dump import dump_manifest
+from reconciler.manifest.limits import count_problems, run_size_warnings, scope_text
+from reconciler.manifest.located import format_path, item_path
 from reconciler.manifest.parse import decode, parse_yaml, second_document_problem
 from reconciler.manifest.read import FileManifest, read_manifest
 from reconciler.manifest.redact import describe
-from reconciler.manifest.rules import MAX_ORG_SECRETS, MAX_REPO_SECRETS
 from reconciler.model import (
     App,
     DesiredGroup,
@@ -28,13 +29,14 @@ from reconciler.model import (
     DriftPolicy,
     EnvSource,
     FileSource,
+    Kind,
     Location,
     Scope,
     ScopeKind,
     Settings,
 )
 from reconciler.values.env_policy import env_refusal
-from reconciler.values.sources import resolve
+from reconciler.values.sources import resolve, resolve_text
 
 __all__ = ["LoadResult", "Skipped", "check_values", "dump_manifest", "load_manifests"]
 
@@ -44,6 +46,8 @@ class LoadResult:
     desired: DesiredState
     # Paths found in directories and not read as manifests, each with its reason.
     skipped: tuple[Skipped, ...]
+    # Findings that do not stop a plan (Actions variables past GitHub's 256 KB per run).
+    warnings: tuple[Problem, ...] = ()
 
 
 def load_manifests(paths: Sequence[str], *, extra_allow_env: Sequence[str] = ()) -> LoadResult:
@@ -87,7 +91,8 @@ def load_manifests(paths: Sequence[str], *, extra_allow_env: Sequence[str] = ())
     problems.extend(_env_problems(desired.items(), manifests, allow))
     if problems:
         raise ManifestError(list(dict.fromkeys(problems)))
-    return LoadResult(desired, tuple(sorted(dict.fromkeys(skipped), key=lambda s: s.path)))
+    skipped_paths = tuple(sorted(dict.fromkeys(skipped), key=lambda s: s.path))
+    return LoadResult(desired, skipped_paths, run_size_warnings(desired))
 
 
 def _arg(text: str) -> str:
@@ -144,7 +149,9 @@ def _read(file: str, *, named: bool, problems: list[Problem]) -> FileManifest | 
 
 def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredState:
     firsts: dict[tuple[Scope, App], DesiredGroup] = {}
-    members: dict[tuple[Scope, App], dict[str, DesiredItem]] = {}
+    declared: dict[tuple[Scope, App], list[DesiredGroup]] = {}  # every file's, for its kinds
+    members: dict[tuple[Scope, App], dict[tuple[Kind, str], DesiredItem]] = {}
+    paths = {loc: path for m in manifests for loc, path in m.item_paths.items()}
     allow_env: list[str] = []
     allow_env_at: list[tuple[str, Location]] = []
     drift: tuple[DriftPolicy, Location] | None = None
@@ -164,6 +171,7 @@ def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredSta
         for group in manifest.groups:
             key = (group.scope, group.app)
             first = firsts.setdefault(key, group)
+            declared.setdefault(key, []).append(group)
             if first.prune != group.prune:
                 problems.append(
                     Problem(
@@ -174,26 +182,20 @@ def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredSta
                         hint="every file that lists this group must agree on prune",
                     )
                 )
-            secrets = members.setdefault(key, {})
-            for secret in group.items:
-                if secret.name in secrets:
-                    problems.append(
-                        Problem(
-                            secret.location,
-                            manifest.secret_paths[secret.location],
-                            f"secret {secret.name} of {secret.app} in {secret.scope} is already "
-                            f"defined at {secrets[secret.name].location}",
-                            hint="define each secret once; names are case-insensitive",
-                        )
-                    )
-                else:
-                    secrets[secret.name] = secret
+            items = members.setdefault(key, {})
+            for item in group.items:
+                earlier = items.setdefault((item.kind, item.name), item)
+                if earlier is not item:
+                    problems.extend(_defined_twice(earlier, item, paths))
     merged: list[DesiredGroup] = []
     for key in sorted(firsts):
         first = firsts[key]
-        ordered = tuple(sorted(members[key].values(), key=lambda s: s.name))
-        merged.append(DesiredGroup(first.scope, first.app, first.prune, ordered, first.location))
-        problems.extend(_limit_problem(merged[-1], manifests))
+        ordered = tuple(sorted(members[key].values(), key=lambda s: (s.kind, s.name)))
+        kinds = frozenset().union(*(g.kinds for g in declared[key]))
+        merged.append(
+            DesiredGroup(first.scope, first.app, first.prune, ordered, first.location, kinds)
+        )
+        problems.extend(count_problems(merged[-1]))
     settings = Settings(
         allow_env=tuple(dict.fromkeys(allow_env)),
         drift=drift[0] if drift else None,
@@ -202,32 +204,27 @@ def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredSta
     return DesiredState(tuple(merged), settings, tuple(m.file for m in manifests))
 
 
+def _defined_twice(
+    first: DesiredItem, again: DesiredItem, paths: Mapping[Location, str]
+) -> Iterable[Problem]:
+    """The same secret (or variable) in two files: an error at both places, each pointing at
+    the other, so whichever file a reader opens says where the other definition is."""
+    hint = f"define each {first.kind} once; names are case-insensitive"
+    for here, there, verb in ((again, first, "already"), (first, again, "also")):
+        app = "" if here.scope.kind is ScopeKind.ENVIRONMENT else f" of {here.app}"
+        what = f"{here.kind} {here.name}{app} in {scope_text(here.scope)}"
+        path = paths.get(here.location) or format_path(item_path(here))
+        yield Problem(here.location, path, f"{what} is {verb} defined at {there.location}", hint)
+
+
 def _bool(value: bool) -> str:
     return "true" if value else "false"
-
-
-def _limit_problem(group: DesiredGroup, manifests: list[FileManifest]) -> Iterable[Problem]:
-    limit = MAX_ORG_SECRETS if group.scope.kind is ScopeKind.ORG else MAX_REPO_SECRETS
-    if len(group.items) <= limit:
-        return
-    where = "organisation" if group.scope.kind is ScopeKind.ORG else "repository"
-    path = next(
-        m.group_paths[(group.scope, group.app)]
-        for m in manifests
-        if (group.scope, group.app) in m.group_paths
-    )
-    yield Problem(
-        group.location,
-        path,
-        f"{len(group.items)} {group.app} secrets for {group.scope}; GitHub allows at most "
-        f"{limit} per {where}",
-    )
 
 
 def _env_problems(
     secrets: Iterable[DesiredItem], manifests: list[FileManifest], allow: tuple[str, ...]
 ) -> Iterable[Problem]:
-    paths = {loc: path for m in manifests for loc, path in m.secret_paths.items()}
+    paths = {loc: path for m in manifests for loc, path in m.item_paths.items()}
     for secret in secrets:
         source = secret.source
         if not isinstance(source, EnvSource):
@@ -245,26 +242,29 @@ def _env_problems(
 def check_values(
     desired: DesiredState, environ: Mapping[str, str], extra_allow_env: Sequence[str] = ()
 ) -> list[Problem]:
-    """Resolve every env and file value once, to prove it is there, readable and in limits.
+    """Resolve every env and file value once, to prove it is there, readable and in limits
+    (a variable's value must also be UTF-8 text).
 
     Used by `validate --resolve-values`. Problems name sources, never values.
     """
     allow = desired.settings.allow_env + tuple(extra_allow_env)
     problems: list[Problem] = []
-    for secret in desired.items():
-        source = secret.source
+    for item in desired.items():
+        source = item.source
         if not isinstance(source, EnvSource | FileSource):
-            continue  # sealed values were checked when the manifest was read
+            continue  # sealed and inline values were checked when the manifest was read
         try:
-            resolve(source, environ, allow)
+            if item.kind is Kind.VARIABLE:
+                resolve_text(source, environ, allow)
+            else:
+                resolve(source, environ, allow)
         except SourceError as e:
-            problems.append(_source_problem(secret, e))
+            problems.append(_source_problem(item, e))
     return sorted(problems, key=Problem.sort_key)
 
 
-def _source_problem(secret: DesiredItem, error: SourceError) -> Problem:
-    kind = "orgs" if secret.scope.kind is ScopeKind.ORG else "repos"
-    field = "env" if isinstance(secret.source, EnvSource) else "file"
-    path = f"{kind}.{secret.scope.name}.{secret.app}.secrets.{secret.name}.value.{field}"
-    location: Location | None = error.location or secret.location
+def _source_problem(item: DesiredItem, error: SourceError) -> Problem:
+    field = "env" if isinstance(item.source, EnvSource) else "file"
+    path = format_path([*item_path(item), "value", field])
+    location: Location | None = error.location or item.location
     return Problem(location, path, error.detail, error.hint)

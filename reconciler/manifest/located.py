@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.manifest.redact import path_part
-from reconciler.model import Location
+from reconciler.model import App, DesiredItem, Kind, Location, Scope, ScopeKind
 
 PathItem = str | int
 
@@ -79,3 +79,25 @@ def key_location(mapping: LocMap, key: str) -> Location:
 
 def value_location(mapping: LocMap, key: str) -> Location:
     return mapping.value_locs.get(key, mapping.loc)
+
+
+def scope_path(scope: Scope) -> list[PathItem]:
+    """Where a scope is written: `orgs.ORG`, `repos.OWNER/REPO` or
+    `repos.OWNER/REPO.environments.NAME`."""
+    if scope.kind is ScopeKind.ORG:
+        return ["orgs", scope.name]
+    if scope.kind is ScopeKind.REPO:
+        return ["repos", scope.name]
+    return ["repos", scope.name, "environments", scope.environment]
+
+
+def group_path(scope: Scope, app: App) -> list[PathItem]:
+    # Environments hold Actions secrets and variables directly, without an app key.
+    return scope_path(scope) if scope.kind is ScopeKind.ENVIRONMENT else [*scope_path(scope), app]
+
+
+def item_path(item: DesiredItem) -> list[PathItem]:
+    """`orgs.octo-org.actions.variables.REGION`: an item's path as the manifest spells its
+    scope (names upper-cased, as the item holds them)."""
+    kinds = "variables" if item.kind is Kind.VARIABLE else "secrets"
+    return [*group_path(item.scope, item.app), kinds, item.name]

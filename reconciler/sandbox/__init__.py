@@ -1,9 +1,11 @@
 """A local, stateful stand-in for GitHub's secrets REST API, for tests and demos.
 
 It speaks the Dependabot, agents, Actions and Codespaces secrets endpoints (org and repo
-scope) as GitHub documents them, at the root and under the GHES `/api/v3` prefix, with
-sealed-box encryption, pagination, ETags, rate limits, fine-grained permissions and
-injectable faults. Values it receives are decrypted and kept in memory for inspection.
+scope), the Actions and agents variables endpoints, and deployment environments with their
+Actions secrets and variables, as GitHub documents them, at the root and under the GHES
+`/api/v3` prefix, with sealed-box encryption, pagination, ETags, rate limits, fine-grained
+permissions and injectable faults. Values it receives are decrypted and kept in memory for
+inspection.
 
 Beyond secrets it speaks what the tool needs around them: GitHub App auth (RS256 JWTs,
 installations, expiring installation tokens), the contents API on branches (with git
@@ -22,7 +24,7 @@ from reconciler.sandbox.pipeline.faults import Fault
 from reconciler.sandbox.pipeline.recording import Exchange, RequestRecord
 from reconciler.sandbox.rules.errors import ApiError
 from reconciler.sandbox.rules.limits import CONTENTS_LIMIT
-from reconciler.sandbox.rules.names import APPS
+from reconciler.sandbox.rules.names import APPS, VARIABLE_APPS
 from reconciler.sandbox.rules.permissions import (
     DEFAULT_APP_PERMISSIONS,
     PERMISSION_KEYS,
@@ -32,7 +34,7 @@ from reconciler.sandbox.rules.versions import API_VERSIONS
 from reconciler.sandbox.sandbox import Sandbox
 from reconciler.sandbox.seed import SeedError, read_seed
 from reconciler.sandbox.world.clock import Clock
-from reconciler.sandbox.world.scopes import SecretRecord
+from reconciler.sandbox.world.scopes import SecretRecord, VariableRecord
 
 __all__ = [
     "API_VERSIONS",
@@ -41,6 +43,7 @@ __all__ = [
     "DEFAULT_APP_PERMISSIONS",
     "PERMISSIONS",
     "PERMISSION_KEYS",
+    "VARIABLE_APPS",
     "ApiError",
     "Clock",
     "Exchange",
@@ -50,6 +53,7 @@ __all__ = [
     "SandboxConfig",
     "SecretRecord",
     "SeedError",
+    "VariableRecord",
     "read_seed",
     "serve",
 ]

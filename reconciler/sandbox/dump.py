@@ -1,7 +1,7 @@
 """The world -> a seed: the format `seed.py` reads, so a dump loads back.
 
-Secrets keep their timestamps; files keep only each branch's head; comments keep their
-ids, authors and timestamps.
+Secrets and variables keep their timestamps, environments their ids and timestamps; files
+keep only each branch's head; comments keep their ids, authors and timestamps.
 """
 
 from __future__ import annotations
@@ -10,33 +10,62 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.sandbox.rules.names import ENVIRONMENT_APP
 from reconciler.sandbox.world.git import DEFAULT_BRANCH
-from reconciler.sandbox.world.scopes import Org, Repo, Secret
+from reconciler.sandbox.world.scopes import Environment, Org, Repo, Shared, Variable
 from reconciler.sandbox.world.state import World
 
 
-def _secret_dump(scope: Org | Repo, secret: Secret) -> dict[str, Any]:
+def _item_dump(scope: Org | Repo | Environment, item: Shared) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    try:
-        out["value"] = secret.value.decode()
-    except UnicodeDecodeError:
-        out["value_base64"] = base64.b64encode(secret.value).decode()
+    if isinstance(item, Variable):
+        out["value"] = item.value
+    else:
+        try:
+            out["value"] = item.value.decode()
+        except UnicodeDecodeError:
+            out["value_base64"] = base64.b64encode(item.value).decode()
     if isinstance(scope, Org):
-        out["visibility"] = secret.visibility
-        if secret.visibility == "selected":
-            repos = (scope.repo_by_id(i) for i in secret.selected)
+        out["visibility"] = item.visibility
+        if item.visibility == "selected":
+            repos = (scope.repo_by_id(i) for i in item.selected)
             out["repositories"] = sorted(r.name for r in repos if r is not None)
-    out["created_at"] = secret.created_at
-    out["updated_at"] = secret.updated_at
+    out["created_at"] = item.created_at
+    out["updated_at"] = item.updated_at
     return out
 
 
-def _scope_secrets(scope: Org | Repo) -> dict[str, Any]:
+def _by_app(
+    scope: Org | Repo | Environment,
+    stores: Mapping[str, Mapping[str, Shared]],
+) -> dict[str, Any]:
     return {
-        app: {name: _secret_dump(scope, s) for name, s in sorted(secrets.items())}
-        for app, secrets in sorted(scope.secrets.items())
-        if secrets
+        app: {name: _item_dump(scope, item) for name, item in sorted(items.items())}
+        for app, items in sorted(stores.items())
+        if items
     }
+
+
+def _scope_secrets(scope: Org | Repo) -> dict[str, Any]:
+    return _by_app(scope, scope.secrets)
+
+
+def _environments(repo: Repo) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for env in sorted(repo.environments.values(), key=lambda e: e.name.lower()):
+        entry: dict[str, Any] = {
+            "id": env.id,
+            "created_at": env.created_at,
+            "updated_at": env.updated_at,
+        }
+        secrets = _by_app(env, env.secrets).get(ENVIRONMENT_APP)
+        variables = _by_app(env, env.variables).get(ENVIRONMENT_APP)
+        if secrets:
+            entry["secrets"] = secrets
+        if variables:
+            entry["variables"] = variables
+        out[env.name] = entry
+    return out
 
 
 def dump_state(world: World, tokens: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
@@ -50,11 +79,18 @@ def dump_state(world: World, tokens: Mapping[str, Mapping[str, str]]) -> dict[st
                 "repos": [{"name": r.name, "private": r.private, "id": r.id} for r in ordered],
                 "secrets": _scope_secrets(org),
             }
+            if variables := _by_app(org, org.variables):
+                orgs[org.login]["variables"] = variables
             for repo in ordered:
                 secrets = _scope_secrets(repo)
+                settings = {
+                    "variables": _by_app(repo, repo.variables),
+                    "environments": _environments(repo),
+                }
                 content = _content(repo)
-                if secrets or content:
+                if secrets or content or any(settings.values()):
                     repos[repo.full_name] = {"private": repo.private, "secrets": secrets}
+                    repos[repo.full_name].update({k: v for k, v in settings.items() if v})
                     repos[repo.full_name].update(content)
     return {"orgs": orgs, "repos": repos, "tokens": {t: dict(p) for t, p in tokens.items()}}
 

@@ -17,17 +17,21 @@ from reconciler.sandbox.pipeline.recording import Exchange, Recorder, RequestRec
 from reconciler.sandbox.population import Population
 from reconciler.sandbox.rules.names import check_app
 from reconciler.sandbox.seed import load_seed
+from reconciler.sandbox.settings import Settings
 from reconciler.sandbox.world.clock import Clock
 from reconciler.sandbox.world.scopes import Org, SecretRecord
 from reconciler.sandbox.world.state import World
 
 
-class Sandbox(Population):
+class Sandbox(Population, Settings):
     """A GitHub secrets API on 127.0.0.1, started by `with Sandbox(cfg) as sb:`.
 
-    Besides secrets it speaks GitHub App auth (JWTs, installations, installation
-    tokens), the contents API with branches, and issue comments; their Python API
-    (`add_app`, `put_file`, `file`, `add_issue`, `comments`, ...) is in `population.py`.
+    Besides secrets it speaks variables, deployment environments and their secrets and
+    variables (Python API: `variables`, `put_variable`, `environments`,
+    `create_environment`, `environment_secrets`, ... in `settings.py`), GitHub App auth
+    (JWTs, installations, installation tokens), the contents API with branches, and issue
+    comments; their Python API (`add_app`, `put_file`, `file`, `add_issue`, `comments`,
+    ...) is in `population.py`.
     """
 
     def __init__(self, config: SandboxConfig | None = None, *, clock: Clock | None = None) -> None:

@@ -20,6 +20,26 @@ A secret may also carry `created_at`/`updated_at` (`YYYY-MM-DDTHH:MM:SSZ`); dump
 always do, so timestamps survive a round trip. Key pairs are not part of the format:
 each load makes new ones. Org secrets default to visibility `all`.
 
+Variables (apps `actions` and `agents`) sit next to secrets, with plain-text values, and
+repositories may have deployment environments (Actions secrets and variables, no app level;
+`{}` makes an empty one; `id`, `created_at`, `updated_at` kept when given):
+
+    orgs:
+      octo-org:
+        variables:
+          actions:
+            REGION: {value: eu-west-1, visibility: selected, repositories: [web]}
+    repos:
+      octo-org/web:
+        variables:
+          agents:
+            MODEL: {value: small}
+        environments:
+          production:
+            secrets: {DEPLOY_KEY: {value: "..."}}
+            variables: {URL: {value: "https://example.com"}}
+          staging: {}
+
 A repository entry may also carry `files` (per branch) and `issues` (with comments):
 
     repos:
@@ -51,10 +71,12 @@ from typing import Any
 import yaml
 
 from reconciler.sandbox.pipeline.auth import Authenticator
+from reconciler.sandbox.rules.errors import ApiError
+from reconciler.sandbox.rules.names import ENVIRONMENT_APP
 from reconciler.sandbox.world.accounts import SANDBOX_USER, Author
 from reconciler.sandbox.world.git import DEFAULT_BRANCH, SANDBOX_SIGNATURE, Signature
 from reconciler.sandbox.world.issues import Comment, Issue
-from reconciler.sandbox.world.scopes import Org, Repo, Secret
+from reconciler.sandbox.world.scopes import Environment, Org, Repo, Secret, Variable
 from reconciler.sandbox.world.state import World
 
 
@@ -78,27 +100,82 @@ def _value(spec: Mapping[str, Any], where: str) -> bytes:
     raise SeedError(f"{where}: a secret needs `value` or `value_base64`")
 
 
-def _secrets(world: World, scope: Org | Repo, data: object, where: str) -> None:
+def _sharing(
+    world: World, scope: Org | Repo | Environment, spec: Mapping[str, Any]
+) -> tuple[str | None, set[int]]:
+    """An organisation item's visibility (default `all`) and repository ids; None elsewhere."""
+    if not isinstance(scope, Org):
+        return None, set()
+    names = spec.get("repositories") or []
+    return str(spec.get("visibility", "all")), {world.repo(scope.login, str(n)).id for n in names}
+
+
+def _secrets(world: World, scope: Org | Repo | Environment, data: object, where: str) -> None:
     for app, secrets in _mapping(data, where).items():
-        for name, raw in _mapping(secrets, f"{where}.{app}").items():
-            spec = _mapping(raw, f"{where}.{app}.{name}")
-            value = _value(spec, f"{where}.{app}.{name}")
-            visibility = None
-            selected: set[int] = set()
-            if isinstance(scope, Org):
-                visibility = str(spec.get("visibility", "all"))
-                for repo_name in spec.get("repositories") or []:
-                    selected.add(world.repo(scope.login, str(repo_name)).id)
+        _app_secrets(world, scope, str(app), secrets, f"{where}.{app}")
+
+
+def _app_secrets(
+    world: World, scope: Org | Repo | Environment, app: str, data: object, where: str
+) -> None:
+    for name, raw in _mapping(data, where).items():
+        spec = _mapping(raw, f"{where}.{name}")
+        value = _value(spec, f"{where}.{name}")
+        visibility, selected = _sharing(world, scope, spec)
+        if "updated_at" in spec:
+            created = str(spec.get("created_at", spec["updated_at"]))
+            secret = Secret(name.upper(), value, visibility, selected, created,
+                            str(spec["updated_at"]))  # fmt: skip
+            world.restore_secret(scope, app, secret)
+        else:
+            world.put_secret(
+                scope, app, name, value, visibility=visibility,
+                selected=selected if visibility == "selected" else None,
+            )  # fmt: skip
+
+
+def _variables(
+    world: World,
+    scope: Org | Repo | Environment,
+    data: object,
+    where: str,
+    app: str | None = None,
+) -> None:
+    """`data` maps app -> variables, or is the variables of `app` (environments)."""
+    by_app = _mapping(data, where) if app is None else {app: data}
+    for app_name, variables in by_app.items():
+        at = where if app is not None else f"{where}.{app_name}"
+        for name, raw in _mapping(variables, at).items():
+            spec = _mapping(raw, f"{at}.{name}")
+            if "value" not in spec:
+                raise SeedError(f"{at}.{name}: a variable needs `value`")
+            value = str(spec["value"])
+            visibility, selected = _sharing(world, scope, spec)
             if "updated_at" in spec:
                 created = str(spec.get("created_at", spec["updated_at"]))
-                secret = Secret(name.upper(), value, visibility, selected, created,
-                                str(spec["updated_at"]))  # fmt: skip
-                world.restore_secret(scope, app, secret)
+                variable = Variable(str(name).upper(), value, visibility, selected, created,
+                                    str(spec["updated_at"]))  # fmt: skip
+                world.restore_variable(scope, str(app_name), variable)
             else:
-                world.put_secret(
-                    scope, app, name, value, visibility=visibility,
+                world.put_variable(
+                    scope, str(app_name), str(name), value, visibility=visibility,
                     selected=selected if visibility == "selected" else None,
                 )  # fmt: skip
+
+
+def _environments(world: World, repo: Repo, data: object, where: str) -> None:
+    for name, raw in _mapping(data, where).items():
+        spec = _mapping(raw, f"{where}.{name}")
+        env = world.restore_environment(
+            repo,
+            str(name),
+            env_id=int(spec["id"]) if "id" in spec else None,
+            created_at=str(spec["created_at"]) if "created_at" in spec else None,
+            updated_at=str(spec["updated_at"]) if "updated_at" in spec else None,
+        )
+        app = ENVIRONMENT_APP
+        _app_secrets(world, env, app, spec.get("secrets"), f"{where}.{name}.secrets")
+        _variables(world, env, spec.get("variables"), f"{where}.{name}.variables", app)
 
 
 def load_seed(world: World, auth: Authenticator, data: Mapping[str, Any]) -> None:
@@ -107,6 +184,10 @@ def load_seed(world: World, auth: Authenticator, data: Mapping[str, Any]) -> Non
         _load(world, auth, data)
     except SeedError:
         raise
+    except ApiError as e:
+        # A name or value GitHub would refuse: its own reason says which rule.
+        reason = e.message.replace("\n\n", " ")
+        raise SeedError(f"the seed does not follow the format ({reason})") from e
     except (ValueError, TypeError, KeyError, AttributeError) as e:
         # The format is nested free-form data; the world's own checks name what is wrong.
         raise SeedError(f"the seed does not follow the format ({type(e).__name__}: {e})") from e
@@ -128,13 +209,17 @@ def _load(world: World, auth: Authenticator, data: Mapping[str, Any]) -> None:
             spec = _mapping(raw, f"repos.{full_name}")
             world.add_repo(full_name, private=bool(spec.get("private")))
         for login, raw in _mapping(data.get("orgs"), "orgs").items():
-            secrets = _mapping(raw, f"orgs.{login}").get("secrets")
-            _secrets(world, world.org(login), secrets, f"orgs.{login}.secrets")
+            spec = _mapping(raw, f"orgs.{login}")
+            _secrets(world, world.org(login), spec.get("secrets"), f"orgs.{login}.secrets")
+            _variables(world, world.org(login), spec.get("variables"), f"orgs.{login}.variables")
         for full_name, raw in _mapping(data.get("repos"), "repos").items():
             spec = _mapping(raw, f"repos.{full_name}")
             target = world.scope(full_name)
             assert isinstance(target, Repo)  # add_repo above made it
             _secrets(world, target, spec.get("secrets"), f"repos.{full_name}.secrets")
+            _variables(world, target, spec.get("variables"), f"repos.{full_name}.variables")
+            envs = spec.get("environments")
+            _environments(world, target, envs, f"repos.{full_name}.environments")
             _files(world, target, spec.get("files"), f"repos.{full_name}.files")
             _issues(world, target, spec.get("issues"), f"repos.{full_name}.issues")
         for token, permissions in _mapping(data.get("tokens"), "tokens").items():

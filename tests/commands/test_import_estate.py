@@ -106,7 +106,7 @@ def test_an_estate_imports_to_one_variable_per_distinct_secret(
     assert set(values.values()) == {""}  # names only: GitHub never returns values
     assert comments["ACME_WEB_DEPENDABOT__PROD_API_KEY"] == "acme/web dependabot PROD_API_KEY"
     assert comments["ACME__PROD_API_KEY"] == "acme actions PROD_API_KEY"
-    assert f"wrote 7 variables to set to {template}" in result.err
+    assert f"wrote 7 environment variables to set to {template}" in result.err
     assert f"read 5/6 {ORG}/svc-two: 1 secret\n" in result.err  # progress: a line per scope
     assert f"read 6/6 {ORG}/web: 2 secrets\n" in result.err
     assert f"{ORG}: 5 repositories, 5 selected" in result.err

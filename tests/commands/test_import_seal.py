@@ -96,7 +96,7 @@ def test_plan_right_after_import_shows_only_values_that_cannot_be_compared(
     args = ("--org", ORG, "--repo", f"{ORG}/web", "--repo", "other/site", "--out", "imported.yaml")
     result = _import(capsys, populated, *args)
     assert result.out == ""
-    assert "wrote 8 secrets to imported.yaml" in result.err
+    assert "wrote 8 secrets and 0 variables to imported.yaml" in result.err
     manifest = str(tmp_path / "imported.yaml")
     assert run(capsys, ["validate", manifest, "--resolve-values"], IMPORTED_ENV).code == 0
 

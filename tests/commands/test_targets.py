@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.model import App, Scope, ScopeKind
 from reconciler.sandbox import Sandbox
 from reconciler.targets import TargetSyntaxError, parse_target
 from tests.support.e2e import changes, run, write_manifest
@@ -235,3 +236,19 @@ def test_one_file_of_a_split_manifest_never_prunes_what_its_sibling_declares(
     assert whole.code == 0, whole.err
     assert [(a, n) for _, _, a, n in changes(whole.json()) if a == "delete"] == [("delete", "OLD")]
     assert whole.json()["problems"] == []
+
+
+def test_environment_targets_name_one_level_only() -> None:
+    """`OWNER/REPO/ENV` selects an environment's items; the name after the second "/" may
+    hold more slashes; `acme/web` never selects its environments, nor `acme/web/*` the
+    repository's own."""
+    production = Scope.of_environment("Acme/Web", "Production")
+    review = Scope.of_environment("acme/web", "review/pr-7")
+    repo = Scope(ScopeKind.REPO, "acme/web")
+    everything = parse_target("acme/web/*")
+    assert everything.selects(production, App.ACTIONS, "X")
+    assert everything.selects(review, App.ACTIONS, "X")
+    assert not everything.selects(repo, App.ACTIONS, "X")
+    assert not parse_target("acme/web").selects(production, App.ACTIONS, "X")
+    assert parse_target("acme/*/review/*:actions:x").selects(review, App.ACTIONS, "X")
+    assert not parse_target("acme/web/prod").selects(production, App.ACTIONS, "X")

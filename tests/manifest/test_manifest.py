@@ -61,9 +61,6 @@ EXPECTED: dict[str, list[str]] = {
         '{d}/env-not-allowed.yaml:7:24  orgs.octo-org.actions.secrets.AWS_ACCESS_KEY_ID.value.env: environment variable "AWS_ACCESS_KEY_ID" is a well-known cloud/runner credential (AWS credentials, "AWS_*"): no allow-list pattern admits it\n    hint: if this job really must copy it into a secret, add the exact name "AWS_ACCESS_KEY_ID" to `settings.allow_env` (or pass --allow-env with it); every plan will say so',
         '{d}/env-not-allowed.yaml:9:24  orgs.octo-org.actions.secrets.DEPLOY_TOKEN.value.env: environment variable "GITHUB_TOKEN" can never be a value source: it matches "GITHUB_*", reserved for credentials of the tool and the CI runner',
     ],
-    "environments-not-supported.yaml": [
-        "{d}/environments-not-supported.yaml:4:5  repos.octo-org/web.environments: Actions environment secrets are not supported yet\n    hint: manage environment secrets outside reconciler for now",
-    ],
     "file-source-escapes.yaml": [
         '{d}/file-source-escapes.yaml:7:25  orgs.octo-org.actions.secrets.SSH_KEY.value.file: file source "../../../../etc/passwd" leaves the manifest\'s directory {root}\n    hint: keep value files inside the directory tree of the manifest that names them (no `..` escapes, no symlinks pointing outside)',
         '{d}/file-source-escapes.yaml:9:25  orgs.octo-org.actions.secrets.HOST_KEY.value.file: file source "/etc/ssh/ssh_host_rsa_key" is an absolute path\n    hint: write the path relative to the manifest file',
@@ -158,6 +155,7 @@ EXPECTED: dict[str, list[str]] = {
         "{d}/yaml-syntax-error.yaml:7:1  YAML syntax error: expected ',' or '}', but got '<stream end>' (while parsing a flow mapping at 6:20)",
     ],
     "defined-twice": [
+        "{d}/defined-twice/a.yaml:6:9  orgs.octo-org.dependabot.secrets.NPM_TOKEN: secret NPM_TOKEN of dependabot in octo-org is also defined at {d}/defined-twice/b.yaml:6:9\n    hint: define each secret once; names are case-insensitive",
         "{d}/defined-twice/b.yaml:6:9  orgs.OCTO-ORG.dependabot.secrets.Npm_Token: secret NPM_TOKEN of dependabot in OCTO-ORG is already defined at {d}/defined-twice/a.yaml:6:9\n    hint: define each secret once; names are case-insensitive",
     ],
     "prune-disagrees": [

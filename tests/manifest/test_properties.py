@@ -12,11 +12,14 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from reconciler.errors import ManifestError
 from reconciler.manifest import rules
 from reconciler.manifest.load import dump_manifest, load_manifests
+from reconciler.manifest.redact import looks_like_credential
 from reconciler.model import (
+    VARIABLE_APPS,
     App,
     DesiredGroup,
     DesiredItem,
@@ -24,6 +27,7 @@ from reconciler.model import (
     EnvSource,
     FileSource,
     InlineSource,
+    Kind,
     Location,
     Scope,
     ScopeKind,
@@ -52,6 +56,19 @@ env_names = env_names.filter(lambda n: env_name_allowed(n, ()) is None)
 file_paths = st.from_regex(r"(values/)?[a-z0-9][a-z0-9_.-]{0,10}\.txt", fullmatch=True)
 sealed = st.binary(min_size=49, max_size=120).map(lambda b: base64.b64encode(b).decode())
 key_ids = st.from_regex(r"[0-9]{1,20}", fullmatch=True)
+# Any text GitHub stores (no lone surrogates), including what YAML would misread unquoted.
+inline_texts = st.one_of(
+    st.text(st.characters(blacklist_categories=["Cs"]), min_size=1, max_size=20),
+    st.sampled_from(
+        ["3", "yes", "no", "null", "~", "0x1F", "1e5", " lead", "trail ", "a: b", "#c", "\x85a"]
+    ),
+)
+environment_names = st.one_of(
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=12).filter(
+        lambda n: not looks_like_credential(n)
+    ),
+    st.sampled_from(["production", "Staging / EU", "on", "123", "a:b", "#x", "*a", "&b", " x "]),
+)
 
 
 def sources() -> st.SearchStrategy[Source]:
@@ -59,6 +76,14 @@ def sources() -> st.SearchStrategy[Source]:
         st.builds(EnvSource, env_names, st.just(HERE)),
         st.builds(FileSource, file_paths, st.just("."), st.just(HERE)),
         st.builds(SealedSource, sealed, key_ids, st.just(HERE)),
+    )
+
+
+def variable_sources() -> st.SearchStrategy[Source]:
+    return st.one_of(
+        st.builds(EnvSource, env_names, st.just(HERE)),
+        st.builds(FileSource, file_paths, st.just("."), st.just(HERE)),
+        st.builds(InlineSource, inline_texts, st.just(HERE)),
     )
 
 
@@ -74,26 +99,38 @@ def desired_states(draw: st.DrawFn) -> DesiredState:
     )
     scopes = [Scope(ScopeKind.ORG, o) for o in orgs]
     scopes += [Scope(ScopeKind.REPO, f"{o}/{r}") for o, r in repos]
+    for o, r in repos:
+        for env in draw(st.lists(environment_names, max_size=2, unique_by=str.lower)):
+            scopes.append(Scope.of_environment(f"{o}/{r}", env))
     groups = []
     for scope in sorted(scopes):
-        for app in sorted(draw(st.sets(st.sampled_from(list(App)), max_size=4))):
+        if scope.kind is ScopeKind.ENVIRONMENT:
+            apps = [App.ACTIONS]  # an environment holds Actions secrets and variables
+        else:
+            apps = sorted(draw(st.sets(st.sampled_from(list(App)), max_size=4)))
+        for app in apps:
             names = draw(st.lists(secret_names, max_size=3, unique_by=str.upper))
-            secrets = [draw(_secret(scope, app, name)) for name in sorted(names)]
-            groups.append(DesiredGroup(scope, app, draw(st.booleans()), tuple(secrets), HERE))
+            items = [draw(_secret(scope, app, name)) for name in sorted(names)]
+            if app in VARIABLE_APPS:
+                names = draw(st.lists(secret_names, max_size=3, unique_by=str.upper))
+                items += [draw(_secret(scope, app, n, Kind.VARIABLE)) for n in sorted(names)]
+            groups.append(DesiredGroup(scope, app, draw(st.booleans()), tuple(items), HERE))
     allow = draw(st.lists(st.from_regex(r"[A-Z]{1,4}_\*", fullmatch=True), max_size=2, unique=True))
     return DesiredState(tuple(groups), Settings(tuple(allow)))
 
 
 @st.composite
-def _secret(draw: st.DrawFn, scope: Scope, app: App, name: str) -> DesiredItem:
-    source = draw(sources())
-    if scope.kind is ScopeKind.REPO:
-        return DesiredItem(scope, app, name, source, HERE)
+def _secret(
+    draw: st.DrawFn, scope: Scope, app: App, name: str, kind: Kind = Kind.SECRET
+) -> DesiredItem:
+    source = draw(variable_sources() if kind is Kind.VARIABLE else sources())
+    if scope.kind is not ScopeKind.ORG:
+        return DesiredItem(scope, app, name, source, HERE, kind=kind)
     visibility = draw(st.sampled_from(list(Visibility)))
     repositories = None
     if visibility is Visibility.SELECTED:
         repositories = tuple(draw(st.lists(repo_names, max_size=3, unique_by=str.lower)))
-    return DesiredItem(scope, app, name, source, HERE, visibility, repositories)
+    return DesiredItem(scope, app, name, source, HERE, visibility, repositories, kind=kind)
 
 
 def normalise(desired: DesiredState) -> Any:
@@ -114,9 +151,10 @@ def normalise(desired: DesiredState) -> Any:
             (
                 g.scope.kind,
                 g.scope.name.lower(),
+                g.scope.environment.lower(),
                 g.app,
                 g.prune,
-                [(s.name, source(s.source), s.visibility, s.repositories) for s in g.items],
+                [(s.kind, s.name, source(s.source), s.visibility, s.repositories) for s in g.items],
             )
             for g in desired.groups
         ],
@@ -235,6 +273,7 @@ NAME_RULES = [
     (_defs["repoName"]["pattern"], rules.repo_name_problem),
     (_defs["repoFullName"]["pattern"], rules.repo_full_name_problem),
     (_defs["secretName"]["pattern"], rules.secret_name_problem),
+    (_defs["secretName"]["pattern"], rules.variable_name_problem),
 ]
 name_like = st.one_of(
     st.text(max_size=45),
@@ -252,3 +291,19 @@ name_like = st.one_of(
 def test_schema_name_patterns_agree_with_the_rules(name: str) -> None:
     for pattern, rule in NAME_RULES:
         assert (re.search(pattern, name) is not None) == (rule(name) is None), (pattern, name)
+
+
+_environment_name = Draft202012Validator({"$defs": _defs, "$ref": "#/$defs/environmentName"})
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=12),
+        st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=250, max_size=260),
+        st.sampled_from(["", "a\n", "\n", "a\x85", "\x7f", "x" * 255, "x" * 256, "prod / eu"]),
+    )
+)
+def test_schema_environment_names_agree_with_the_rules(name: str) -> None:
+    # The whole definition (lengths and pattern), as an editor applies it.
+    assert _environment_name.is_valid(name) == (rules.environment_name_problem(name) is None)

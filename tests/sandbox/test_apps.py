@@ -248,7 +248,7 @@ def test_narrowing_beyond_the_installation_is_422(timed: Timed, pem: bytes) -> N
             "There is at least one repository that does not exist or is not accessible to "
             "the parent installation."
         )
-    refused = app.session.post(url, json={"permissions": {"administration": "write"}})
+    refused = app.session.post(url, json={"permissions": {"workflows": "write"}})
     assert (
         error_of(refused, 422) == "The permissions requested are not granted to this installation."
     )

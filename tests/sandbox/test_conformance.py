@@ -97,3 +97,28 @@ def test_a_contents_conflict_is_checked_against_either_error_shape() -> None:
     assert check_exchanges([_exchange("PUT", url, 409, conflict, put)]) == []
     assert check_exchanges([_exchange("PUT", url, 409, {**conflict, "status": 409}, put)])
     assert check_exchanges([_exchange("PUT", url, 409, {**conflict, "message": 1}, put)])
+
+
+def test_variable_and_environment_shapes_are_checked() -> None:
+    root = "http://127.0.0.1:1"
+    org = f"{root}/orgs/octo-org/actions/variables"
+    variable = {"name": "A", "value": "v", "created_at": "2024-01-01T00:00:00Z",
+                "updated_at": "2024-01-01T00:00:00Z", "visibility": "all"}  # fmt: skip
+    assert check_exchanges([_exchange("GET", org + "/A", 200, variable)]) == []
+    no_visibility = {k: v for k, v in variable.items() if k != "visibility"}
+    assert check_exchanges([_exchange("GET", org + "/A", 200, no_visibility)])
+    repo = f"{root}/repos/octo-org/web/agents/variables"
+    assert check_exchanges([_exchange("GET", repo + "/A", 200, no_visibility)]) == []
+    no_value = {k: v for k, v in no_visibility.items() if k != "value"}
+    assert check_exchanges([_exchange("GET", repo + "/A", 200, no_value)])
+    created = {"name": "A", "value": "v"}
+    assert check_exchanges([_exchange("POST", repo, 201, {}, created)]) == []
+    assert check_exchanges([_exchange("POST", repo, 201, {"extra": 1}, created)])
+    assert check_exchanges([_exchange("POST", repo, 201, {}, {"name": "A"})])
+    env = f"{root}/repos/octo-org/web/environments/a%2Fb"
+    stamp = "2024-01-01T00:00:00Z"
+    environment = {"id": 1, "node_id": "n", "name": "a/b", "url": env, "html_url": env,
+                   "created_at": stamp, "updated_at": stamp}  # fmt: skip
+    assert check_exchanges([_exchange("PUT", env, 200, environment)]) == []
+    assert check_exchanges([_exchange("PUT", env, 200, {**environment, "id": "1"})])
+    assert check_exchanges([_exchange("PUT", env, 200, environment, {"colour": 1})])

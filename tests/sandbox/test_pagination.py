@@ -94,3 +94,42 @@ def test_selected_repositories_and_org_repos_paginate(api: Api, sandbox: Sandbox
     repos = api.get("/orgs/octo-org/repos", params={"per_page": 20, "direction": "asc"})
     assert [r["id"] for r in repos.json()] == ids[:20]
     assert 'rel="last"' in repos.headers["Link"]
+
+
+def test_variables_page_10_by_default_and_30_at_most(api: Api, sandbox: Sandbox) -> None:
+    sandbox.add_org("octo-org")
+    names = [f"VAR_{i:03d}" for i in range(65)]
+    for name in names:
+        sandbox.put_variable("octo-org", "actions", name, "v")
+    base = "/orgs/octo-org/actions/variables"
+    url = f"{sandbox.url}{base}"
+    default = api.get(base)
+    assert len(default.json()["variables"]) == 10 and default.json()["total_count"] == 65
+    assert default.headers["Link"] == f'<{url}?page=2>; rel="next", <{url}?page=7>; rel="last"'
+    capped = api.get(base, params={"per_page": 100})
+    assert len(capped.json()["variables"]) == 30
+    assert capped.headers["Link"] == (
+        f'<{url}?per_page=100&page=2>; rel="next", <{url}?per_page=100&page=3>; rel="last"'
+    )
+    pages = [api.get(base, params={"per_page": 30, "page": n}) for n in (1, 2, 3)]
+    assert [v["name"] for p in pages for v in p.json()["variables"]] == names
+    assert pages[2].headers["Link"] == (
+        f'<{url}?per_page=30&page=2>; rel="prev", <{url}?per_page=30&page=1>; rel="first"'
+    )
+    zero = api.get(base, params={"per_page": 0}).json()["variables"]
+    assert [v["name"] for v in zero] == names[:10]
+
+
+def test_every_variables_listing_pages_at_30(api: Api, sandbox: Sandbox) -> None:
+    sandbox.add_repo("octo-org/web")
+    sandbox.create_environment("octo-org/web", "production")
+    for i in range(31):
+        sandbox.put_variable("octo-org", "agents", f"O{i:02d}", "v")
+        sandbox.put_variable("octo-org/web", "agents", f"R{i:02d}", "v")
+        sandbox.put_environment_variable("octo-org/web", "production", f"E{i:02d}", "v")
+    for path in ("/orgs/octo-org/agents/variables", "/repos/octo-org/web/agents/variables",
+                 "/repos/octo-org/web/agents/organization-variables",
+                 "/repos/octo-org/web/environments/production/variables"):  # fmt: skip
+        response = api.get(path, params={"per_page": 50})
+        assert len(response.json()["variables"]) == 30 and response.json()["total_count"] == 31
+        assert 'rel="last"' in response.headers["Link"]

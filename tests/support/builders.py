@@ -7,6 +7,8 @@ from reconciler.model import (
     DesiredGroup,
     DesiredItem,
     EnvSource,
+    InlineSource,
+    Kind,
     LiveGroup,
     LiveItem,
     Location,
@@ -60,3 +62,42 @@ def live(
 
 def live_group(*secrets: LiveItem, scope: Scope = ORG, app: App = App.DEPENDABOT) -> LiveGroup:
     return LiveGroup(scope, app, secrets)
+
+
+ENV_SCOPE = Scope.of_environment("octo-org/web", "production")
+
+
+def variable(
+    name: str,
+    value: str = "v",
+    *,
+    scope: Scope = ORG,
+    app: App = App.ACTIONS,
+    visibility: Visibility | None = Visibility.PRIVATE,
+    repos: tuple[str, ...] | None = None,
+) -> DesiredItem:
+    """An inline variable (organisation ones private unless told)."""
+    if scope.kind is not ScopeKind.ORG:
+        visibility = None
+    return DesiredItem(
+        scope,
+        app,
+        name,
+        InlineSource(value, LOC),
+        LOC,
+        visibility,
+        repos,
+        tuple(LOC for _ in repos or ()),
+        kind=Kind.VARIABLE,
+    )
+
+
+def live_variable(
+    name: str,
+    value: str,
+    visibility: Visibility | None = Visibility.PRIVATE,
+    selected: frozenset[str] | None = None,
+) -> LiveItem:
+    return LiveItem(
+        name, "2026-01-01T00:00:00Z", visibility, selected, kind=Kind.VARIABLE, value=value
+    )

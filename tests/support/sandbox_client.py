@@ -33,9 +33,20 @@ class Api:
     def delete(self, path: str, **kwargs: Any) -> requests.Response:
         return self.session.delete(self.root + path, **kwargs)
 
+    def post(self, path: str, json: Any = None, **kwargs: Any) -> requests.Response:
+        return self.session.post(self.root + path, json=json, **kwargs)
+
+    def patch(self, path: str, json: Any = None, **kwargs: Any) -> requests.Response:
+        return self.session.patch(self.root + path, json=json, **kwargs)
+
     def seal(self, scope_path: str, app: str, value: bytes) -> dict[str, str]:
         """Fetch the scope's public key over HTTP and seal `value` for it."""
-        key = self.get(f"{scope_path}/{app}/secrets/public-key").json()
+        return self.seal_for(f"{scope_path}/{app}/secrets", value)
+
+    def seal_for(self, secrets_root: str, value: bytes) -> dict[str, str]:
+        """Seal `value` for the key at `secrets_root + "/public-key"` (e.g. an environment's
+        `/repos/o/r/environments/production/secrets`)."""
+        key = self.get(f"{secrets_root}/public-key").json()
         box = SealedBox(PublicKey(base64.b64decode(key["key"])))
         sealed = base64.b64encode(box.encrypt(value)).decode()
         return {"encrypted_value": sealed, "key_id": key["key_id"]}

@@ -1,9 +1,10 @@
-"""The route table: method + path pattern -> handler, the permissions it needs, its docs page."""
+"""The route table: method + path pattern -> handler, the permissions it needs, its docs page.
+
+Variables and environments have their own table in `settings_routes`."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from reconciler.sandbox.endpoints import (
     caller,
@@ -14,56 +15,20 @@ from reconciler.sandbox.endpoints import (
     secrets,
 )
 from reconciler.sandbox.endpoints.request_context import Handler
+from reconciler.sandbox.endpoints.routing import NAME, ORG, REPO, REPO_ID, Need, Route, need
+from reconciler.sandbox.endpoints.settings_routes import SETTINGS_ROUTES
 from reconciler.sandbox.rules.names import APPS
 from reconciler.sandbox.rules.permissions import (
     CONTENTS,
     ISSUES,
     METADATA,
-    PERMISSION_KEYS,
     PULL_REQUESTS,
 )
 
-_ORG = r"/orgs/(?P<org>[^/]+)"
-_REPO = r"/repos/(?P<owner>[^/]+)/(?P<repo>[^/]+)"
-_NAME = r"/(?P<name>[^/]+)"
-_REPO_ID = r"/(?P<repository_id>[^/]+)"
+__all__ = ["RATE_LIMIT_PATH", "ROUTES", "Need", "Route", "match"]
 # Apps with GET /repos/{owner}/{repo}/{app}/organization-secrets in GitHub's description.
 ORG_SECRETS_FOR_REPO_APPS = ("actions", "agents")
 RATE_LIMIT_PATH = "/rate_limit"
-
-
-@dataclass(frozen=True, slots=True)
-class Need:
-    """A permission an endpoint requires: key, level, and the docs' wording for it."""
-
-    key: str
-    access: str
-    kind: str
-    app: str
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """One endpoint.
-
-    `needs` must all be held, unless one of the `alternatives` sets is held instead
-    (GitHub's "issues=write; pull_requests=write"). `auth` is "token" (tokens and
-    installation tokens), "jwt" (only a GitHub App's JWT) or "any".
-    """
-
-    method: str
-    pattern: re.Pattern[str]
-    handler: Handler
-    needs: tuple[Need, ...]
-    app: str
-    doc: str
-    auth: str = "token"
-    alternatives: tuple[tuple[Need, ...], ...] = ()
-
-    def accepted(self) -> str:
-        """The `X-Accepted-GitHub-Permissions` value: `,` joins a set, `; ` separates sets."""
-        sets = (self.needs, *self.alternatives)
-        return "; ".join(",".join(f"{n.key}={n.access}" for n in s) for s in sets)
 
 
 def _doc(app: str, kind: str, anchor: str) -> str:
@@ -73,20 +38,16 @@ def _doc(app: str, kind: str, anchor: str) -> str:
     return f"https://docs.github.com/rest/{app}/secrets#{anchor}"
 
 
-def _need(kind: str, app: str, access: str) -> Need:
-    return Need(PERMISSION_KEYS[(kind, app)], access, kind, app)
-
-
 # (method, path under the scope's secrets root, handler, scope kind, access, docs anchor)
 _SECRET_TABLE: tuple[tuple[str, str, Handler, str, str, str], ...] = (
     ("GET", "", secrets.list_secrets, "org", "read", "list-organization-secrets"),
     ("GET", "/public-key", secrets.public_key, "org", "read", "get-an-organization-public-key"),
-    ("GET", _NAME, secrets.get_secret, "org", "read", "get-an-organization-secret"),
-    ("PUT", _NAME, secrets.put_secret, "org", "write", "create-or-update-an-organization-secret"),
-    ("DELETE", _NAME, secrets.delete_secret, "org", "write", "delete-an-organization-secret"),
+    ("GET", NAME, secrets.get_secret, "org", "read", "get-an-organization-secret"),
+    ("PUT", NAME, secrets.put_secret, "org", "write", "create-or-update-an-organization-secret"),
+    ("DELETE", NAME, secrets.delete_secret, "org", "write", "delete-an-organization-secret"),
     (
         "GET",
-        _NAME + "/repositories",
+        NAME + "/repositories",
         secrets.list_selected,
         "org",
         "read",
@@ -94,7 +55,7 @@ _SECRET_TABLE: tuple[tuple[str, str, Handler, str, str, str], ...] = (
     ),
     (
         "PUT",
-        _NAME + "/repositories",
+        NAME + "/repositories",
         secrets.set_selected,
         "org",
         "write",
@@ -102,7 +63,7 @@ _SECRET_TABLE: tuple[tuple[str, str, Handler, str, str, str], ...] = (
     ),
     (
         "PUT",
-        _NAME + "/repositories" + _REPO_ID,
+        NAME + "/repositories" + REPO_ID,
         secrets.add_selected,
         "org",
         "write",
@@ -110,7 +71,7 @@ _SECRET_TABLE: tuple[tuple[str, str, Handler, str, str, str], ...] = (
     ),
     (
         "DELETE",
-        _NAME + "/repositories" + _REPO_ID,
+        NAME + "/repositories" + REPO_ID,
         secrets.remove_selected,
         "org",
         "write",
@@ -118,39 +79,39 @@ _SECRET_TABLE: tuple[tuple[str, str, Handler, str, str, str], ...] = (
     ),
     ("GET", "", secrets.list_secrets, "repo", "read", "list-repository-secrets"),
     ("GET", "/public-key", secrets.public_key, "repo", "read", "get-a-repository-public-key"),
-    ("GET", _NAME, secrets.get_secret, "repo", "read", "get-a-repository-secret"),
-    ("PUT", _NAME, secrets.put_secret, "repo", "write", "create-or-update-a-repository-secret"),
-    ("DELETE", _NAME, secrets.delete_secret, "repo", "write", "delete-a-repository-secret"),
+    ("GET", NAME, secrets.get_secret, "repo", "read", "get-a-repository-secret"),
+    ("PUT", NAME, secrets.put_secret, "repo", "write", "create-or-update-a-repository-secret"),
+    ("DELETE", NAME, secrets.delete_secret, "repo", "write", "delete-a-repository-secret"),
 )
 
 
 def _secret_routes(app: str) -> list[Route]:
     routes: list[Route] = []
     # Adding or removing one repository also needs to see it: "Metadata" (read), per the docs.
-    meta = _need("repo", METADATA, "read")
+    meta = need("repo", METADATA, "read")
     for method, tail, handler, kind, access, anchor in _SECRET_TABLE:
-        root = f"{_ORG if kind == 'org' else _REPO}/{app}/secrets"
-        needs: tuple[Need, ...] = (_need(kind, app, access),)
+        root = f"{ORG if kind == 'org' else REPO}/{app}/secrets"
+        needs: tuple[Need, ...] = (need(kind, app, access),)
         if handler in (secrets.add_selected, secrets.remove_selected):
             needs = (*needs, meta)
         pattern = re.compile(root + tail + r"\Z")
         routes.append(Route(method, pattern, handler, needs, app, _doc(app, kind, anchor)))
     if app in ORG_SECRETS_FOR_REPO_APPS:
-        pattern = re.compile(f"{_REPO}/{app}/organization-secrets" + r"\Z")
+        pattern = re.compile(f"{REPO}/{app}/organization-secrets" + r"\Z")
         doc = _doc(app, "repo", "list-repository-organization-secrets")
-        needs = (_need("repo", app, "read"),)
+        needs = (need("repo", app, "read"),)
         routes.append(Route("GET", pattern, secrets.repo_org_secrets, needs, app, doc))
     return routes
 
 
 def _other_routes() -> list[Route]:
-    meta = (_need("repo", METADATA, "read"),)
+    meta = (need("repo", METADATA, "read"),)
     repos_doc = "https://docs.github.com/rest/repos/repos"
     rate_doc = "https://docs.github.com/rest/rate-limit/rate-limit"
     return [
         Route(
             "GET",
-            re.compile(_ORG + r"/repos\Z"),
+            re.compile(ORG + r"/repos\Z"),
             repositories.list_org_repos,
             meta,
             "",
@@ -158,7 +119,7 @@ def _other_routes() -> list[Route]:
         ),
         Route(
             "GET",
-            re.compile(_REPO + r"\Z"),
+            re.compile(REPO + r"\Z"),
             repositories.get_repo,
             meta,
             "",
@@ -185,9 +146,9 @@ def _app_routes() -> list[Route]:
          "list-installations-for-the-authenticated-app"),
         ("POST", r"/app/installations/(?P<installation_id>[^/]+)/access_tokens",
          installations.create_access_token, "create-an-installation-access-token-for-an-app"),
-        ("GET", _ORG + r"/installation", installations.org_installation,
+        ("GET", ORG + r"/installation", installations.org_installation,
          "get-an-organization-installation-for-the-authenticated-app"),
-        ("GET", _REPO + r"/installation", installations.repo_installation,
+        ("GET", REPO + r"/installation", installations.repo_installation,
          "get-a-repository-installation-for-the-authenticated-app"),
     )  # fmt: skip
     return [user] + [
@@ -197,7 +158,7 @@ def _app_routes() -> list[Route]:
 
 
 def _repo_need(key: str, access: str) -> Need:
-    return _need("repo", key, access)
+    return need("repo", key, access)
 
 
 def _content_routes() -> list[Route]:
@@ -216,7 +177,7 @@ def _content_routes() -> list[Route]:
         ("POST", r"/git/refs", contents.create_ref, write, "git/refs#create-a-reference"),
     )  # fmt: skip
     return [
-        Route(method, re.compile(_REPO + path + r"\Z"), handler, needs, "", f"{docs}/{anchor}")
+        Route(method, re.compile(REPO + path + r"\Z"), handler, needs, "", f"{docs}/{anchor}")
         for method, path, handler, needs, anchor in table
     ]
 
@@ -236,7 +197,7 @@ def _comment_routes() -> list[Route]:
     return [
         Route(
             method,
-            re.compile(_REPO + path + r"\Z"),
+            re.compile(REPO + path + r"\Z"),
             handler,
             (_repo_need(ISSUES, access),),
             "",
@@ -253,6 +214,7 @@ ROUTES: tuple[Route, ...] = tuple(
     + _app_routes()
     + _content_routes()
     + _comment_routes()
+    + list(SETTINGS_ROUTES)
 )
 
 

@@ -1,5 +1,5 @@
-"""The secrets endpoints of the four apps, in both scopes, and the selected repositories of an
-organisation secret."""
+"""The secrets endpoints of the four apps, in both scopes (and Actions environments), and the
+selected repositories of an organisation secret."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ from reconciler.sandbox.endpoints.shapes import minimal_repo_body
 from reconciler.sandbox.rules import request_bodies
 from reconciler.sandbox.rules.errors import invalid
 from reconciler.sandbox.rules.messages import Reply
-from reconciler.sandbox.world.scopes import Org, Repo, Secret
+from reconciler.sandbox.world.scopes import Holder, Org, Secret
 
 
-def secret_body(api: str, scope: Org | Repo, app: str, secret: Secret) -> dict[str, Any]:
+def secret_body(api: str, scope: Holder, app: str, secret: Secret) -> dict[str, Any]:
     body: dict[str, Any] = {
         "name": secret.name,
         "created_at": secret.created_at,
@@ -33,7 +33,7 @@ def repo_secret_body(secret: Secret) -> dict[str, Any]:
     return {"name": secret.name, "created_at": secret.created_at, "updated_at": secret.updated_at}
 
 
-# -- secrets, both scopes -----------------------------------------------------------------
+# -- secrets, every scope -----------------------------------------------------------------
 
 
 def list_secrets(ctx: Context) -> Reply:
@@ -55,6 +55,7 @@ def get_secret(ctx: Context) -> Reply:
 
 def put_secret(ctx: Context) -> Reply:
     scope = ctx.scope()
+    # An environment secret's PUT schema is the repository one's.
     kind = "org" if isinstance(scope, Org) else "repo"
     put = request_bodies.secret_put(ctx.request.body, kind, ctx.app, ctx.version, ctx.doc)
     value = None

@@ -11,6 +11,9 @@ T = TypeVar("T")
 
 DEFAULT_PER_PAGE = 30
 MAX_PER_PAGE = 100
+# The variables listings: "The number of results per page (max 30)", default 10.
+VARIABLES_DEFAULT_PER_PAGE = 10
+VARIABLES_MAX_PER_PAGE = 30
 
 
 def _int(raw: str | None, default: int) -> int:
@@ -26,11 +29,17 @@ class Page:
     page: int
 
     @classmethod
-    def from_query(cls, pairs: Sequence[tuple[str, str]]) -> Page:
-        """GitHub clamps `per_page` to 100 and treats junk or non-positive values as defaults."""
+    def from_query(
+        cls,
+        pairs: Sequence[tuple[str, str]],
+        default: int = DEFAULT_PER_PAGE,
+        maximum: int = MAX_PER_PAGE,
+    ) -> Page:
+        """GitHub clamps `per_page` to the listing's maximum (100, or 30 for variables) and
+        treats junk or non-positive values as the default."""
         given = dict(pairs)
-        per_page = _int(given.get("per_page"), DEFAULT_PER_PAGE)
-        per_page = DEFAULT_PER_PAGE if per_page < 1 else min(per_page, MAX_PER_PAGE)
+        per_page = _int(given.get("per_page"), default)
+        per_page = default if per_page < 1 else min(per_page, maximum)
         page = _int(given.get("page"), 1)
         return cls(per_page, max(page, 1))
 

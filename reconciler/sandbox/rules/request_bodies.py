@@ -1,5 +1,6 @@
-"""Request bodies as GitHub checks them: any JSON object, and the secret endpoints' PUT
-schemas (mirroring the OpenAPI request schemas)."""
+"""Request bodies as GitHub checks them: any JSON object, the secret endpoints' PUT schemas,
+the variable endpoints' POST and PATCH schemas and the environment PUT (mirroring the OpenAPI
+request schemas)."""
 
 from __future__ import annotations
 
@@ -93,3 +94,72 @@ def selection_put(raw: bytes, doc: str) -> list[int]:
     if data.get("selected_repository_ids") is None:
         raise invalid('"selected_repository_ids" wasn\'t supplied.', doc)
     return repo_ids(data["selected_repository_ids"], doc)
+
+
+@dataclass(frozen=True, slots=True)
+class VariableWrite:
+    """A variable POST (everything the schema requires is there) or PATCH (any subset)."""
+
+    name: str | None
+    value: str | None
+    visibility: str | None
+    selected: list[int] | None
+
+
+def variable_write(raw: bytes, kind: str, doc: str, *, create: bool) -> VariableWrite:
+    """`kind` is "org", "repo" or "environment"; only organisation variables have a
+    visibility and selected repositories (other scopes ignore them, as GitHub ignores
+    unknown fields)."""
+    data = json_object(raw, doc)
+    required: tuple[str, ...] = ()
+    if create:
+        required = ("name", "value", "visibility") if kind == "org" else ("name", "value")
+    for key in required:
+        if data.get(key) is None:
+            raise invalid(f'"{key}" wasn\'t supplied.', doc)
+    name, value = _string(data, "name", doc), _string(data, "value", doc)
+    if kind != "org":
+        return VariableWrite(name, value, None, None)
+    selected = None
+    if data.get("selected_repository_ids") is not None:
+        selected = repo_ids(data["selected_repository_ids"], doc)
+    return VariableWrite(name, value, _string(data, "visibility", doc), selected)
+
+
+# The environment PUT's properties (`additionalProperties: false`) and the values that set
+# no protection rule: the sandbox models environments without protection rules.
+_UNPROTECTED: dict[str, tuple[object, ...]] = {
+    "wait_timer": (None, 0),
+    "prevent_self_review": (None, False),
+    "reviewers": (None, []),
+    "deployment_branch_policy": (None,),
+}
+
+
+def _unprotected(key: str, value: object) -> bool:
+    # 0 == False in Python: only `prevent_self_review` may be a boolean, and must be one.
+    if isinstance(value, bool) != (key == "prevent_self_review" and value is not None):
+        return False
+    return value in _UNPROTECTED[key]
+
+
+def environment_put(raw: bytes, doc: str) -> None:
+    """Check an environment PUT body: absent, `null` or an object of the known properties."""
+    if not raw.strip():
+        return
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ApiError(400, "Problems parsing JSON", doc) from e
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raise invalid("The request body must be a JSON object.", doc)
+    unknown = sorted(k for k in data if k not in _UNPROTECTED)
+    if unknown:
+        raise invalid(f'"{unknown[0]}" is not a permitted key.', doc)
+    for key, value in data.items():
+        if not _unprotected(key, value):
+            raise invalid(
+                f'"{key}": the sandbox models environments without protection rules.', doc
+            )

@@ -1,5 +1,5 @@
-"""`World`: organisations, repositories and their secrets, one lock, the clock, and the ids
-it hands out.
+"""`World`: organisations, repositories, their environments, secrets and variables, one
+lock, the clock, and the ids it hands out.
 
 Names are matched case-insensitively (GitHub does) and answered in their canonical
 spelling. Every method raises `ApiError` with the status GitHub would send, so the
@@ -12,18 +12,35 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 
-from reconciler.sandbox.rules.errors import DOCS, ApiError, invalid, not_found
-from reconciler.sandbox.rules.names import VISIBILITIES, check_app, check_secret_name
+from reconciler.sandbox.rules.errors import DOCS, invalid, not_found
+from reconciler.sandbox.rules.limits import MAX_ENVIRONMENT_SECRETS
+from reconciler.sandbox.rules.names import check_app, check_secret_name
+from reconciler.sandbox.world import sharing
 from reconciler.sandbox.world.clock import Clock
+from reconciler.sandbox.world.environments import EnvironmentState
 from reconciler.sandbox.world.github_apps import AppRegistry
-from reconciler.sandbox.world.scopes import Org, Repo, Scope, Secret, SecretRecord
+from reconciler.sandbox.world.scopes import (
+    Environment,
+    Holder,
+    Org,
+    Repo,
+    Scope,
+    Secret,
+    SecretRecord,
+    Shared,
+)
+from reconciler.sandbox.world.variables import VariableState
 
 _FIRST_REPO_ID = 1296269  # the docs' Hello-World id, so ids look familiar
 _FIRST_ORG_ID = 9919
 _FIRST_COMMENT_ID = 1_000_001
+_FIRST_ENVIRONMENT_ID = 56780428  # the docs' example environment id
 
 
-class World:
+class World(VariableState, EnvironmentState):
+    """Secrets here; variables and environments in the `VariableState` and
+    `EnvironmentState` mixins, which share this lock, clock and id counters."""
+
     def __init__(self, clock: Clock, *, selection_bumps_updated_at: bool = True) -> None:
         self.lock = threading.RLock()
         self.clock = clock
@@ -32,6 +49,7 @@ class World:
         self._next_repo_id = _FIRST_REPO_ID
         self._next_org_id = _FIRST_ORG_ID
         self._next_comment_id = _FIRST_COMMENT_ID
+        self._next_environment_id = _FIRST_ENVIRONMENT_ID
         self.apps = AppRegistry()
 
     def next_comment_id(self) -> int:
@@ -96,26 +114,21 @@ class World:
 
     # -- secrets --------------------------------------------------------------------------
 
-    def secrets(self, scope: Scope, app: str) -> list[Secret]:
+    def secrets(self, scope: Holder, app: str) -> list[Secret]:
         return sorted(scope.secrets[check_app(app)].values(), key=lambda s: s.name)
 
-    def secret(self, scope: Scope, app: str, name: str, doc: str = DOCS) -> Secret:
+    def secret(self, scope: Holder, app: str, name: str, doc: str = DOCS) -> Secret:
         found = scope.secrets[check_app(app)].get(name.upper())
         if found is None:
             raise not_found(doc)
         return found
 
     def repo_ids(self, org: Org, ids: Iterable[int], doc: str = DOCS) -> set[int]:
-        wanted = set(ids)
-        unknown = sorted(i for i in wanted if org.repo_by_id(i) is None)
-        if unknown:
-            listed = ", ".join(str(i) for i in unknown)
-            raise invalid(f"Repository ids not in organization {org.login}: {listed}.", doc)
-        return wanted
+        return sharing.repo_ids(org, ids, doc)
 
     def put_secret(
         self,
-        scope: Scope,
+        scope: Holder,
         app: str,
         name: str,
         value: bytes | None,
@@ -129,8 +142,8 @@ class World:
         store = scope.secrets[check_app(app)]
         existing = store.get(upper)
         if isinstance(scope, Org):
-            visibility = self._org_visibility(existing, visibility, selected, doc)
-            chosen = self._selection(scope, existing, visibility, selected, doc)
+            visibility = sharing.org_visibility(existing, visibility, selected, doc)
+            chosen = sharing.selection(scope, existing, visibility, selected, doc)
         elif visibility is not None or selected is not None:
             raise invalid("Repository secrets have no visibility or selected repositories.", doc)
         else:
@@ -138,6 +151,10 @@ class World:
         if existing is None:
             if value is None:
                 raise invalid('"encrypted_value" wasn\'t supplied.', doc)
+            if isinstance(scope, Environment) and len(store) >= MAX_ENVIRONMENT_SECRETS:
+                raise invalid(
+                    f"An environment can have at most {MAX_ENVIRONMENT_SECRETS} secrets.", doc
+                )
             now = self.clock.tick()
             store[upper] = Secret(upper, value, visibility, chosen, now, now)
             return True
@@ -148,46 +165,13 @@ class World:
         existing.updated_at = self.clock.tick()
         return False
 
-    @staticmethod
-    def _org_visibility(
-        existing: Secret | None, visibility: str | None, selected: Iterable[int] | None, doc: str
-    ) -> str:
-        if visibility is None:
-            if existing is None or existing.visibility is None:
-                raise invalid('"visibility" wasn\'t supplied.', doc)
-            visibility = existing.visibility
-        if visibility not in VISIBILITIES:
-            raise invalid(f'"visibility" must be one of {", ".join(VISIBILITIES)}.', doc)
-        if selected is not None and visibility != "selected":
-            raise invalid(
-                "selected_repository_ids can only be given when visibility is 'selected'.", doc
-            )
-        return visibility
-
-    def _selection(
-        self,
-        org: Org,
-        existing: Secret | None,
-        visibility: str,
-        selected: Iterable[int] | None,
-        doc: str,
-    ) -> set[int]:
-        if visibility != "selected":
-            return set()
-        if selected is not None:
-            return self.repo_ids(org, selected, doc)
-        # Re-putting a selected secret without ids keeps its repositories.
-        if existing is not None and existing.visibility == "selected":
-            return set(existing.selected)
-        return set()
-
-    def restore_secret(self, scope: Scope, app: str, secret: Secret) -> None:
+    def restore_secret(self, scope: Holder, app: str, secret: Secret) -> None:
         """Put a secret back exactly as dumped, timestamps included (seed loading)."""
         check_secret_name(secret.name)
         scope.secrets[check_app(app)][secret.name.upper()] = secret
         self.clock.observe(secret.updated_at)
 
-    def delete_secret(self, scope: Scope, app: str, name: str, doc: str = DOCS) -> None:
+    def delete_secret(self, scope: Holder, app: str, name: str, doc: str = DOCS) -> None:
         self.secret(scope, app, name, doc)
         del scope.secrets[app][name.upper()]
 
@@ -195,14 +179,11 @@ class World:
 
     def _selected_secret(self, org: Org, app: str, name: str, doc: str) -> Secret:
         found = self.secret(org, app, name, doc)
-        if found.visibility != "selected":
-            raise ApiError(409, "Secret visibility is not set to selected.", doc)
+        sharing.require_selected(found, "Secret", doc)
         return found
 
     def selected_repos(self, org: Org, app: str, name: str, doc: str = DOCS) -> list[Repo]:
-        found = self._selected_secret(org, app, name, doc)
-        repos = (org.repo_by_id(i) for i in sorted(found.selected))
-        return [r for r in repos if r is not None]
+        return sharing.selected_repos(org, self._selected_secret(org, app, name, doc))
 
     def set_selected(
         self, org: Org, app: str, name: str, ids: Iterable[int], doc: str = DOCS
@@ -219,28 +200,17 @@ class World:
         self.repo_ids(org, [repo_id], doc)
         self._write_selection(found, found.selected - {repo_id})
 
-    def _write_selection(self, found: Secret, chosen: set[int]) -> None:
-        found.selected = chosen
-        if self.selection_bumps_updated_at:
-            found.updated_at = self.clock.tick()
+    def _write_selection(self, found: Shared, chosen: set[int]) -> None:
+        sharing.write_selection(found, chosen, self.clock, self.selection_bumps_updated_at)
 
     def org_secrets_for(self, repo: Repo, app: str) -> list[Secret]:
         """Organisation secrets this repository can use (`.../organization-secrets`)."""
+        return [s for s in self.secrets(repo.org, app) if sharing.visible_to(repo, s)]
 
-        def visible(s: Secret) -> bool:
-            if s.visibility == "all":
-                return True
-            if s.visibility == "private":
-                return repo.private
-            return repo.id in s.selected
-
-        return [s for s in self.secrets(repo.org, app) if visible(s)]
-
-    def record(self, scope: Scope, secret: Secret) -> SecretRecord:
+    def record(self, scope: Holder, secret: Secret) -> SecretRecord:
         names: frozenset[str] = frozenset()
         if isinstance(scope, Org):
-            repos = (scope.repo_by_id(i) for i in secret.selected)
-            names = frozenset(r.name for r in repos if r is not None)
+            names = sharing.selected_names(scope, secret)
         return SecretRecord(
             secret.name,
             secret.value,
