@@ -158,9 +158,9 @@ def apply_plan(
                     failed_environments.add(change.scope)
                 if isinstance(e, RateLimitError):
                     rate_limited = True
-                result = Result(
-                    change, Outcome.FAILED, e.message, requests=counters.writes - before
-                )
+                # The hint says what to do (e.g. which permission the token lacks).
+                detail = f"{e.message}; hint: {e.hint}" if e.hint else e.message
+                result = Result(change, Outcome.FAILED, detail, requests=counters.writes - before)
         results.append(result)
         on_result(result)
     return tuple(results)

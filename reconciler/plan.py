@@ -92,11 +92,14 @@ class Change:
         """What the change is about: a secret and a variable may share a name."""
         return (self.scope, self.app, self.kind, self.name)
 
-    def sort_key(self) -> tuple[tuple[int, str, str], int, str, int, str]:
+    def sort_key(self) -> tuple[tuple[int, str, str], bool, str, int, int, str]:
+        # An environment's creation comes first in its scope; then per app, secrets before
+        # variables, each in action order.
         return (
             self.scope.key,
-            _KIND_ORDER[self.kind],
+            self.kind is not Kind.ENVIRONMENT,
             self.app.value,
+            _KIND_ORDER[self.kind],
             _ACTION_ORDER[self.action],
             self.name,
         )

@@ -47,7 +47,10 @@ def test_validate_ok_and_annotations_on_github_actions(
 ) -> None:
     ok = run(capsys, ["validate", str(REPO_ROOT / "examples")])
     assert ok.code == 0, ok.err
-    assert ok.out.startswith("OK: 2 manifest files")
+    assert ok.out.startswith(
+        "OK: 3 manifest files, 12 scope/app groups, 15 secrets, 5 variables "
+        "(2 deployment environments)"
+    )
     bad = write_manifest(
         tmp_path,
         """

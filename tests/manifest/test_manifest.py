@@ -17,6 +17,7 @@ from reconciler.model import (
     App,
     EnvSource,
     FileSource,
+    Kind,
     Location,
     Scope,
     ScopeKind,
@@ -182,7 +183,11 @@ def test_examples_validate_cleanly() -> None:
     result = load_manifests(["examples/"])
     # Workflows beside the manifests (examples/workflows/) are skipped, not errors.
     assert all(s.path.startswith("examples/workflows/") for s in result.skipped)
-    assert result.desired.files == ("examples/octo-org.yaml", "examples/repos.yaml")
+    assert result.desired.files == (
+        "examples/environments.yaml",
+        "examples/octo-org.yaml",
+        "examples/repos.yaml",
+    )
     assert result.desired.settings.allow_env == ("AZ_*",)
 
 
@@ -200,7 +205,12 @@ def test_examples_map_to_the_model() -> None:
         ("octo-org/infra", "agents"),
         ("octo-org/web", "actions"),
         ("octo-org/web", "dependabot"),
+        ("octo-org/web/production", "actions"),
+        ("octo-org/web/staging", "actions"),
     ]
+    # Two files name octo-org's actions group: one with secrets, one with variables.
+    assert desired.groups[0].kinds == frozenset({Kind.SECRET, Kind.VARIABLE})
+    assert desired.groups[-1].kinds == frozenset({Kind.VARIABLE})
     dependabot = desired.groups[3]
     assert dependabot.scope == Scope(ScopeKind.ORG, "octo-org")
     assert dependabot.prune is True
