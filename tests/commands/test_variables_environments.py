@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from reconciler.sandbox import Sandbox
 from tests.support.e2e import run, write_manifest
@@ -255,3 +256,55 @@ def test_variable_values_cannot_break_the_outputs(
         assert "\x1b" not in result.out and "\x07" not in result.out
         assert "::set-output" not in result.out
         assert "</details> |" not in result.out
+
+
+def test_import_brings_variables_inline_and_environments_and_plans_no_variable_change(
+    org: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    org.put_variable(
+        "octo-org", "actions", "REGION", "eu-west-1", visibility="selected", selected=["web"]
+    )
+    org.put_environment_secret("octo-org/web", "Production", "DB_PASSWORD", b"db")
+    out = tmp_path / "imported.yaml"
+    result = run(capsys, ["import", "--org", "octo-org", "--out", str(out)], {}, sb=org)
+    assert result.code == 0, result.err
+    assert "wrote 2 secrets and 4 variables" in result.err
+    doc = yaml.safe_load(out.read_text())
+    assert doc["orgs"]["octo-org"]["actions"]["variables"]["REGION"] == {
+        "value": "eu-west-1",
+        "visibility": "selected",
+        "repositories": ["web"],
+    }
+    production = doc["repos"]["octo-org/web"]["environments"]["Production"]
+    assert production["variables"] == {
+        "OLD": {"value": "gone"},
+        "URL": {"value": "https://old.example"},
+    }
+    assert list(production["secrets"]) == ["DB_PASSWORD"]
+    template = (tmp_path / "imported.yaml.env").read_text()
+    assert "DB_PASSWORD=" in template and "REGION" not in template
+    env = {name: "v" for name in ("DB_PASSWORD", "UNTOUCHED")}
+    plan = run(capsys, ["plan", str(out), "--no-ledger", "--format", "json"], env, sb=org)
+    assert plan.code == 0, plan.err
+    changes = json.loads(plan.out)["changes"]
+    # Only the two secrets, whose values GitHub never shows; every variable already matches.
+    assert {(c.get("kind", "secret"), c["name"], c["value"]) for c in changes} == {
+        ("secret", "DB_PASSWORD", "not comparable"),
+        ("secret", "UNTOUCHED", "not comparable"),
+    }
+
+
+def test_the_ledger_makes_environment_secrets_exact(
+    org: Sandbox, manifest: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    applied = run(capsys, ["apply", str(manifest), "--write-delay", "0"], ENV, sb=org)
+    assert applied.code == 0, applied.err
+    ledger = json.loads((Path.cwd() / ".reconciler-ledger.json").read_text())
+    targets = {(e["scope"], e["target"]) for e in ledger["secrets"]}
+    assert ("environment", "octo-org/web/production") in targets
+    rotated = {**ENV, "PROD_DB_PASSWORD": "rotated"}
+    plan = run(capsys, ["plan", str(manifest), "--format", "json"], rotated, sb=org)
+    assert plan.code == 0, plan.err
+    assert [(c["environment"], c["name"], c["value"]) for c in json.loads(plan.out)["changes"]] == [
+        ("production", "DB_PASSWORD", "value changed")
+    ]
