@@ -10,7 +10,7 @@ them); variables' values directly (GitHub does).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from reconciler.ledger.format import EntryKey, Ledger, entry_key
 from reconciler.model import (
@@ -37,6 +37,9 @@ class ValueFacts:
     ledger: Ledger
     fingerprints: Mapping[EntryKey, str]
     drift: DriftPolicy = DriftPolicy.OVERWRITE
+    # Version identities of the sources now, where knowable without the value (see
+    # values/resolver.py): what `--values none` compares with the ledger's.
+    versions: Mapping[EntryKey, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,8 @@ class VariableFacts:
 
     values: Mapping[tuple[Scope, App, str], str]
     show: bool = True
+    # False under `--values none`: only inline values were read; the others apply checks.
+    read: bool = True
 
 
 # These APIs require `encrypted_value` in every org-secret PUT, so a visibility change
@@ -123,36 +128,41 @@ def _diff_variables(group: DesiredGroup, live: LiveGroup, facts: VariableFacts) 
         want = facts.values.get((item.scope, item.app, item.name))
         current = live_by_name.get(item.name)
         change = (
-            _create_variable(item, want, facts.show)
+            _create_variable(item, want, facts)
             if current is None
-            else _update_variable(item, current, want, facts.show)
+            else _update_variable(item, current, want, facts)
         )
         if change is not None:
             changes.append(change)
     return changes + _unlisted(group, live, Kind.VARIABLE)
 
 
-def _create_variable(item: DesiredItem, want: str | None, show: bool) -> Change:
+def _create_variable(item: DesiredItem, want: str | None, facts: VariableFacts) -> Change:
+    unread = want is None and not facts.read
     return Change(
         item.scope,
         item.app,
         item.name,
         Action.CREATE,
-        value=ValueReason.NEW_VARIABLE,
+        value=ValueReason.CHECKED_AT_APPLY if unread else ValueReason.NEW_VARIABLE,
         visibility_after=item.visibility,
         repos_added=tuple(sorted(r.lower() for r in item.repositories or ())),
         source=item.source.describe(),
         kind=Kind.VARIABLE,
-        variable_after=want if show else None,
+        variable_after=want if facts.show else None,
     )
 
 
 def _update_variable(
-    item: DesiredItem, current: LiveItem, want: str | None, show: bool
+    item: DesiredItem, current: LiveItem, want: str | None, facts: VariableFacts
 ) -> Change | None:
-    # An unreadable source cannot be compared; apply fails on it, and the plan says so.
+    show = facts.show
+    # An unreadable source cannot be compared; apply fails on it, and the plan says so. Under
+    # --values none it was not read: apply compares it.
     if want is None:
-        value: ValueReason | None = ValueReason.NOT_COMPARABLE
+        value: ValueReason | None = (
+            ValueReason.NOT_COMPARABLE if facts.read else ValueReason.CHECKED_AT_APPLY
+        )
     else:
         value = ValueReason.VALUE_CHANGED if want != current.value else None
     org = item.scope.kind is ScopeKind.ORG
@@ -225,17 +235,26 @@ def _value_reason(
             return ValueReason.DRIFT, False
         if entry.source and entry.source != secret.source.describe():
             return ValueReason.SOURCE_CHANGED, False
-        now = facts.fingerprints.get(entry_key(secret.scope, secret.app, secret.name))
+        key = entry_key(secret.scope, secret.app, secret.name)
+        now = facts.fingerprints.get(key)
         if entry.fingerprint and now and now != entry.fingerprint:
             return ValueReason.VALUE_CHANGED, False
+        version = facts.versions.get(key)
+        if values is ValuePolicy.NONE and version and entry.version:
+            if version != entry.version:
+                return ValueReason.ROTATED, False  # _update records the new version
+            if not drifted:
+                return None, False  # the same version of the same source: known equal
         if drifted:
             if facts.drift is DriftPolicy.IGNORE:
                 return None, False
             return ValueReason.DRIFT, False
         if entry.fingerprint and now:
             return None, False  # known equal
-    if values is ValuePolicy.AUTO:
+    if values is ValuePolicy.AUTO or (values is ValuePolicy.NONE and entry is None):
         return ValueReason.NOT_COMPARABLE, False
+    if values is ValuePolicy.NONE:
+        return ValueReason.CHECKED_AT_APPLY, False  # never "no change": apply finds out
     return None, True
 
 
@@ -267,4 +286,11 @@ def _update(
         repos_removed=removed,
         source=secret.source.describe(),
         live_updated_at=current.updated_at,
+        version=_rotated_to(secret, facts) if value is ValueReason.ROTATED else "",
     )
+
+
+def _rotated_to(secret: DesiredItem, facts: ValueFacts | None) -> str:
+    if facts is None:
+        return ""
+    return facts.versions.get(entry_key(secret.scope, secret.app, secret.name), "")

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from reconciler.errors import ManifestError, RateLimitError, ReconcilerError, SourceError
@@ -34,16 +34,16 @@ from reconciler.model import (
 )
 from reconciler.plan import Action, Change, Outcome, Plan, Result
 from reconciler.safety import stale_sealed_values
+from reconciler.values.resolver import Resolver
 from reconciler.values.sealing import seal
-from reconciler.values.sources import SecretValue, resolve, resolve_text
+from reconciler.values.sources import SecretValue
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class ApplyOptions:
-    environ: Mapping[str, str] = field(repr=False)  # holds the values: never in a repr
-    allow_env: tuple[str, ...] = ()
+    resolver: Resolver  # reads the values (the plan's, so each source is read once a run)
     write_delay: float = 1.0
     concurrency: int = 8  # reads (public keys) in flight; writes are always one at a time
 
@@ -58,6 +58,8 @@ def resolve_values(
     source errors at once."""
     values: dict[ItemKey, SecretValue | str] = {}
     errors: list[SourceError] = []
+    resolver = options.resolver
+    resolver.prefetch(desired[c.ident].source for c in plan.changes if c.ident in desired)
     for change in plan.changes:
         if change.value is None or change.kind is Kind.ENVIRONMENT:
             continue
@@ -66,9 +68,9 @@ def resolve_values(
             continue
         try:
             if change.kind is Kind.VARIABLE:
-                values[change.ident] = resolve_text(source, options.environ, options.allow_env)
+                values[change.ident] = resolver.text(source)
             else:
-                values[change.ident] = resolve(source, options.environ, options.allow_env)
+                values[change.ident] = resolver.value(source)
         except SourceError as e:
             errors.append(e)
     if errors:

@@ -195,10 +195,13 @@ def read_live(
 ) -> tuple[LiveState, dict[tuple[Scope, App], PublicKey]]:
     """Live secrets and variables for every (scope, app) the manifest names, plus the public
     keys of the scopes whose sealed values must be checked against the current key."""
-    managed = {
-        (g.scope, g.app): {s.name for s in g.items if s.visibility is Visibility.SELECTED}
-        for g in desired.groups
-    }
+    # Per kind: a secret and a variable may share a name, and only the managed one's
+    # selection is read.
+    managed: dict[tuple[Scope, App, Kind], set[str]] = defaultdict(set)
+    for g in desired.groups:
+        for s in g.items:
+            if s.visibility is Visibility.SELECTED:
+                managed[(g.scope, g.app, s.kind)].add(s.name)
     with read_pool(client.transport, concurrency) as pool:
         repo_ids = resolve_repositories(client, _repo_refs(desired), pool)
         environments = read_environments(client, desired, pool)
@@ -208,7 +211,8 @@ def read_live(
             (scope, app, kind, item.name.upper())
             for (scope, app, kind), items in zip(jobs, listed, strict=True)
             for item in items
-            if item.visibility is Visibility.SELECTED and item.name.upper() in managed[(scope, app)]
+            if item.visibility is Visibility.SELECTED
+            and item.name.upper() in managed[(scope, app, kind)]
         ]
         selections = _map(pool, lambda job: _selection(client, *job), selection_jobs)
         sealed_scopes = sorted(

@@ -7,6 +7,46 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+# Re-exported: the model is where callers find every domain type.
+from reconciler.value_sources import (
+    AgeSource,
+    AwsSource,
+    CommandSource,
+    EnvSource,
+    FileSource,
+    InlineSource,
+    Location,
+    SealedSource,
+    Source,
+)
+
+__all__ = [
+    "VARIABLE_APPS",
+    "AgeSource",
+    "App",
+    "AwsSource",
+    "CommandSource",
+    "DesiredGroup",
+    "DesiredItem",
+    "DesiredState",
+    "DriftPolicy",
+    "EnvSource",
+    "FileSource",
+    "InlineSource",
+    "Kind",
+    "LiveGroup",
+    "LiveItem",
+    "LiveState",
+    "Location",
+    "PublicKey",
+    "Scope",
+    "ScopeKind",
+    "SealedSource",
+    "Settings",
+    "Source",
+    "Visibility",
+]
+
 
 class App(StrEnum):
     """A GitHub product that stores secrets; the value is its URL path segment."""
@@ -53,64 +93,6 @@ VARIABLE_APPS = frozenset({App.ACTIONS, App.AGENTS})
 
 
 _KIND_ORDER = {kind: i for i, kind in enumerate(ScopeKind)}
-
-
-@dataclass(frozen=True, slots=True)
-class Location:
-    """Where something was written: 1-based line and column in a manifest file."""
-
-    file: str
-    line: int
-    col: int
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.col}"
-
-
-@dataclass(frozen=True, slots=True)
-class EnvSource:
-    var: str
-    location: Location
-
-    def describe(self) -> str:
-        return f"env:{self.var}"
-
-
-@dataclass(frozen=True, slots=True)
-class FileSource:
-    path: str  # as written, relative to `base_dir`
-    base_dir: str  # the manifest file's directory: the tree the path is confined to
-    location: Location
-
-    def describe(self) -> str:
-        return f"file:{self.path}"
-
-
-@dataclass(frozen=True, slots=True)
-class SealedSource:
-    """Ciphertext already sealed to the scope's public key; safe to commit."""
-
-    ciphertext: str = field(repr=False)
-    key_id: str
-    location: Location
-
-    def describe(self) -> str:
-        return f"sealed:{self.key_id}"
-
-
-@dataclass(frozen=True, slots=True)
-class InlineSource:
-    """A variable's value written in the manifest itself (variables only: they are plain
-    text on GitHub too). Kept out of reprs for teams that treat configuration as sensitive."""
-
-    text: str = field(repr=False)
-    location: Location
-
-    def describe(self) -> str:
-        return "inline"
-
-
-Source = EnvSource | FileSource | SealedSource | InlineSource
 
 
 @dataclass(frozen=True, slots=True, eq=False)

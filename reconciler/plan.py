@@ -43,6 +43,9 @@ class ValuePolicy(StrEnum):
     AUTO = "auto"  # write values that are new, changed or not comparable
     SKIP_UNKNOWN = "skip-unknown"  # leave values that cannot be compared alone
     ALWAYS = "always"  # rewrite every value
+    # Read no value and no key while planning (a pull-request job holds no secret): compare
+    # by version identity where there is one; apply checks the rest, writing only changes.
+    NONE = "none"
 
 
 class ValueReason(StrEnum):
@@ -56,6 +59,8 @@ class ValueReason(StrEnum):
     NOT_COMPARABLE = "not comparable"
     ALWAYS = "--values always"
     VISIBILITY = "required to change visibility"
+    ROTATED = "value rotated"  # its version identity differs from the one last written
+    CHECKED_AT_APPLY = "checked at apply"  # --values none: no identity; apply compares
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,7 @@ class Change:
     # None for secrets, and for variables when the plan hides their values.
     variable_before: str | None = field(default=None, repr=False)
     variable_after: str | None = field(default=None, repr=False)
+    version: str = ""  # the source's new version identity, for a rotation seen without values
 
     @property
     def writes(self) -> int:
@@ -135,6 +141,8 @@ class Change:
             }
         if self.source:
             data["source"] = self.source
+        if self.version:  # only for rotations: other plans keep their checksum
+            data["version"] = self.version
         if self.live_updated_at:
             data["live_updated_at"] = self.live_updated_at
         return data
@@ -295,14 +303,13 @@ def document_checksum(doc: Mapping[str, Any]) -> str:
 
 
 # -- what apply made of a plan ------------------------------------------------------------
-
-
 class Outcome(StrEnum):
     """What became of one change when apply carried it out."""
 
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"
+    UNCHANGED = "unchanged"  # --values none: read at apply, equal to the one last written
 
 
 @dataclass(frozen=True, slots=True)

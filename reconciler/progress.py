@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import TextIO
 
 from reconciler.plan import Result
-from reconciler.render import result_line
+from reconciler.report import result_line
 
 _BAR_MIN_CHANGES = 10
 _BAR_WIDTH = 30

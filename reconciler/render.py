@@ -12,16 +12,14 @@ from reconciler.plan import (
     Action,
     ApplyProblem,
     Change,
-    Outcome,
     Plan,
-    Result,
     ValueReason,
     problems_headline,
 )
 from reconciler.safe_text import html_text, md_code, md_text, printable
 
 GITHUB_COMMENT_LIMIT = 65_536
-_SYMBOL = {
+SYMBOL = {
     Action.CREATE: "+",
     Action.UPDATE: "~",
     Action.SELECTION: "~",
@@ -64,6 +62,14 @@ def describe(change: Change, show: Callable[[str], str] = printable) -> str:
     elif change.value is not None:
         if change.value is ValueReason.NOT_COMPARABLE:
             parts.append(f"value: not comparable, will be written from {show(change.source)}")
+        elif change.value is ValueReason.ROTATED:
+            version = f" (version {show(change.version)})" if change.version else ""
+            parts.append(f"value: rotated in {show(change.source)}{version}")
+        elif change.value is ValueReason.CHECKED_AT_APPLY:
+            parts.append(
+                f"value: checked at apply (--values none reads no value from "
+                f"{show(change.source)}; apply writes it only if it changed)"
+            )
         else:
             parts.append(f"value: from {show(change.source)} ({change.value})")
     elif change.value_skipped:
@@ -86,6 +92,8 @@ def _variable_value(change: Change, show: Callable[[str], str]) -> str:
     source = "" if change.source == "inline" else f" from {show(change.source)}"
     if change.value is ValueReason.NOT_COMPARABLE:
         return f"value: cannot be read{source}; apply would fail"
+    if change.value is ValueReason.CHECKED_AT_APPLY:
+        return f"value{source}: checked at apply (not read by --values none)"
     if change.variable_after is None:
         return f"value{source}: {change.value} (hidden by --hide-variable-values)"
     after = _shown(change.variable_after, show)
@@ -93,7 +101,7 @@ def _variable_value(change: Change, show: Callable[[str], str]) -> str:
     return f"value{source}: {before} -> {after}" if before else f"value{source}: {after}"
 
 
-def _name(change: Change, show: Callable[[str], str] = printable) -> str:
+def change_name(change: Change, show: Callable[[str], str] = printable) -> str:
     """The name with its kind, where it is not a secret (the plan's usual subject)."""
     if change.kind is Kind.SECRET:
         return show(change.name)
@@ -143,9 +151,9 @@ def render_text(plan: Plan, *, colour: bool = False) -> str:
         for app, in_app in groupby(in_scope, key=lambda c: c.app):
             lines.append(f"  {printable(str(app))}")
             for change in in_app:
-                symbol = _SYMBOL[change.action]
+                symbol = SYMBOL[change.action]
                 mark = f"\x1b[{_COLOUR[symbol]}m{symbol}\x1b[0m" if colour else symbol
-                lines.append(f"    {mark} {_name(change)}  {describe(change)}")
+                lines.append(f"    {mark} {change_name(change)}  {describe(change)}")
         lines.append("")
     lines.extend(f"Notice: {printable(n)}" for n in plan.notices)
     lines.append(summary_line(plan))
@@ -187,7 +195,7 @@ def render_markdown(plan: Plan, *, limit: int = GITHUB_COMMENT_LIMIT) -> str:
             f"{n} {a.value}" for a in Action if (n := sum(1 for c in changes if c.action is a))
         )
         rows = [
-            f"| {_SYMBOL[c.action]} | {c.app} | {_name(c, md_code)} | {c.action.value} "
+            f"| {SYMBOL[c.action]} | {c.app} | {change_name(c, md_code)} | {c.action.value} "
             f"| {describe(c, md_code)} |"
             for c in changes
         ]
@@ -247,74 +255,3 @@ def _fit(head: str, sections: Sequence[str], tail: str, limit: int) -> str:
             "Run `reconciler plan --format text` (or see the job log) for the full plan."
         )
     return f"{head}\n{body}\n{tail}"
-
-
-# -- results -----------------------------------------------------------------------------------
-
-_RESULT_MARK = {Outcome.DONE: "ok", Outcome.FAILED: "FAILED", Outcome.SKIPPED: "skipped"}
-
-
-def result_line(result: Result) -> str:
-    c = result.change
-    shown = f"{printable(str(c.scope))} {c.app} {_name(c)}"
-    text = f"{_RESULT_MARK[result.outcome]:>7}  {_SYMBOL[c.action]} {shown}"
-    return f"{text}: {printable(result.detail)}" if result.detail else text
-
-
-def result_counts(results: Sequence[Result]) -> dict[str, int]:
-    counts = {o.value: 0 for o in Outcome}
-    for r in results:
-        counts[r.outcome.value] += 1
-    return counts
-
-
-def results_summary(results: Sequence[Result]) -> str:
-    counts = result_counts(results)
-    writes = sum(r.requests for r in results)
-    return (
-        f"Apply: {counts['done']} done, {counts['failed']} failed, {counts['skipped']} skipped "
-        f"({writes} write requests)."
-    )
-
-
-def render_results_text(results: Sequence[Result]) -> str:
-    """The summary, after the failures and skips again: each change already had its
-    progress line on stderr as it completed."""
-    lines = [result_line(r) for r in results if r.outcome is not Outcome.DONE]
-    return "\n".join([*lines, results_summary(results)]) + "\n"
-
-
-def results_document(results: Sequence[Result], plan: Plan) -> dict[str, Any]:
-    return {
-        "format": "reconciler-apply-results",
-        "version": 1,
-        "plan_checksum": plan.checksum(),
-        **({"notices": list(plan.notices)} if plan.notices else {}),
-        "summary": result_counts(results),
-        "results": [
-            {**r.change.canonical(), "outcome": r.outcome.value, "detail": r.detail}
-            for r in results
-        ],
-    }
-
-
-def render_results_markdown(results: Sequence[Result], plan: Plan) -> str:
-    rows = [
-        f"| {r.outcome.value} | {_SYMBOL[r.change.action]} | {md_code(str(r.change.scope))} | "
-        f"{r.change.app} | {_name(r.change, md_code)} | {md_text(r.detail)} |"
-        for r in results
-    ]
-    body = [
-        "### reconciler apply",
-        "",
-        results_summary(results),  # numbers and fixed words only
-        "",
-        *(f"> **Notice:** {md_text(n)}\n" for n in plan.notices),
-        "| outcome | | scope | app | name | detail |",
-        "|---|---|---|---|---|---|",
-        *rows,
-        "",
-        f"<sub>plan checksum `{plan.checksum()}`</sub>",
-        "",
-    ]
-    return "\n".join(body)

@@ -18,6 +18,7 @@ from reconciler.model import LiveState
 from reconciler.plan import Action, Outcome, Result, ValuePolicy
 from reconciler.progress import Progress
 from reconciler.sandbox import Sandbox
+from reconciler.values.resolver import Resolver
 from tests.support.builders import group, secret
 from tests.support.e2e import cli_env, write_manifest
 
@@ -92,7 +93,7 @@ def test_writes_are_paced_by_the_write_delay(sandbox: Sandbox, tmp_path: Path) -
         live,
         keys,
         client,
-        ApplyOptions({"A_TOKEN": "a-value"}, write_delay=0.75),
+        ApplyOptions(Resolver({"A_TOKEN": "a-value"}, ()), write_delay=0.75),
         sleep=slept.append,
     )
     client.close()

@@ -18,10 +18,9 @@ from reconciler.render import (
     GITHUB_COMMENT_LIMIT,
     render_json,
     render_markdown,
-    render_results_markdown,
-    render_results_text,
     render_text,
 )
+from reconciler.report import render_results_markdown, render_results_text
 from tests.support.builders import REPO, group, live, live_group, secret
 from tests.support.markdown_check import inspect
 from tests.support.paths import GOLDEN

@@ -32,6 +32,7 @@ from reconciler.manifest.load import load_manifests
 from reconciler.model import App, EnvSource, FileSource, Scope, ScopeKind
 from reconciler.plan import ValuePolicy
 from reconciler.sandbox import Fault, Sandbox
+from reconciler.values.resolver import Resolver
 from reconciler.values.sources import resolve
 from tests.support.e2e import cli_env, output, write_manifest
 
@@ -367,7 +368,7 @@ def test_reprs_never_show_values(harness: Harness, tmp_path: Path) -> None:
         harness.outputs.add(f"str value {secret.name}", f"{value} {value!s} {value!r}")
         harness.outputs.add(f"repr value in a container {secret.name}", repr([value, {1: value}]))
 
-    options = ApplyOptions(ENV, ("*_TOKEN",), 0)
+    options = ApplyOptions(Resolver(ENV, ("*_TOKEN",)), 0)
     harness.outputs.add("repr ApplyOptions", repr(options))
     config = ClientConfig(api_url=harness.sb.url, token=TOKEN)
     harness.outputs.add("repr ClientConfig", repr(config))

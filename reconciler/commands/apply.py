@@ -44,7 +44,7 @@ from reconciler.safety import Thresholds
 from reconciler.targets import TargetSyntaxError, parse_target
 
 if TYPE_CHECKING:
-    from reconciler.commands.common import Planned
+    from reconciler.commands.planning import Planned
     from reconciler.github.client import GitHubClient
 
 log = logging.getLogger(__name__)
@@ -126,7 +126,9 @@ def reviewed_options(options: Options) -> tuple[Options, dict[str, Any] | None]:
 
 def run(options: Options, env: Env) -> int:
     from reconciler.commands.approval import confirm, interactive
-    from reconciler.commands.common import PlanInputs, check_drift, connect, load, make_plan
+    from reconciler.commands.checked_at_apply import settle_unread
+    from reconciler.commands.common import connect, load
+    from reconciler.commands.planning import PlanInputs, check_drift, make_plan
     from reconciler.executor import ApplyOptions, apply_plan
     from reconciler.local_files import check_writable
     from reconciler.progress import Progress, interruptible
@@ -156,6 +158,9 @@ def run(options: Options, env: Env) -> int:
             )
         check_drift(planned, remote.drift)
         refuse(plan, force=options.force)
+        # --values none: the values the reviewed plan could not read are read, and compared, now.
+        planned, unchanged = settle_unread(planned, env.environ)
+        plan = planned.plan
         if planned.store is not None and plan.has_changes:
             try:
                 planned.store.check_writable()
@@ -166,9 +171,8 @@ def run(options: Options, env: Env) -> int:
         if plan.has_changes and not options.auto_approve and interactive(env):
             confirm(plan, env)  # raises, before any write, unless the answer is `yes`
         progress = Progress(env.stderr, len(plan.actionable))
-        allow = options.manifests.allow_env + desired.settings.allow_env
         apply_options = ApplyOptions(
-            env.environ, allow, options.write_delay, remote.connection.concurrency
+            planned.resolver, options.write_delay, remote.connection.concurrency
         )
         with interruptible() as stopped:
             results = apply_plan(
@@ -183,6 +187,12 @@ def run(options: Options, env: Env) -> int:
                 sleep=stopped.wait,  # a stop ends the pause between writes at once
             )
         progress.done()
+        results = (
+            tuple(
+                Result(c, Outcome.UNCHANGED, "value checked at apply: unchanged") for c in unchanged
+            )
+            + results
+        )
         try:
             _record(planned, results, client, remote.connection.concurrency)
         except BaseException as e:  # even Ctrl-C or a bug: reported after the results
@@ -203,7 +213,7 @@ def run(options: Options, env: Env) -> int:
         raise output_errors[0]
     if stopped.is_set():
         return ExitStatus.INTERRUPTED
-    if any(r.outcome is not Outcome.DONE for r in results):
+    if any(r.outcome not in (Outcome.DONE, Outcome.UNCHANGED) for r in results):
         return ExitStatus.ERROR
     changed = any(r.outcome is Outcome.DONE for r in results)
     return ExitStatus.CHANGES if remote.detailed_exitcode and changed else ExitStatus.OK
@@ -229,15 +239,18 @@ def _record(
     planned: Planned, results: Sequence[Result], client: GitHubClient, concurrency: int
 ) -> None:
     """Write what apply did into the ledger; a failure here never undoes the writes."""
+    from reconciler.commands.planning import source_versions
     from reconciler.ledger.recording import ledger_changes, updated_at_after
 
     # Secrets only: a variable's value is readable, so the ledger keeps nothing of it.
-    done = [r for r in results if r.outcome is Outcome.DONE and r.change.kind is Kind.SECRET]
+    kept = (Outcome.DONE, Outcome.UNCHANGED)
+    done = [r for r in results if r.outcome in kept and r.change.kind is Kind.SECRET]
     if planned.store is None or not done:
         return
-    touched = {(r.change.scope, r.change.app) for r in done}
+    touched = {(r.change.scope, r.change.app) for r in done if r.outcome is Outcome.DONE}
     after = updated_at_after(client, touched, concurrency)
-    changes = ledger_changes(done, after, planned.prints, planned.ledger)
+    versions = source_versions(planned.desired, planned.resolver, [r.change for r in done])
+    changes = ledger_changes(done, after, planned.prints, planned.ledger, versions)
     key_id = planned.key.key_id() if planned.key else None
     planned.store.save(changes, key_id)
     log.info("recorded %d secrets in the ledger %s", len(changes), planned.store.describe())
@@ -250,12 +263,8 @@ def _emit_results(
     failures are returned to be raised after the rest are written."""
     from reconciler.commands.common import append_step_summary
     from reconciler.local_files import write_output
-    from reconciler.render import (
-        render_json,
-        render_results_markdown,
-        render_results_text,
-        results_document,
-    )
+    from reconciler.render import render_json
+    from reconciler.report import render_results_markdown, render_results_text, results_document
 
     doc = results_document(results, plan)
     output_format = options.remote.format

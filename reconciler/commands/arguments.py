@@ -20,6 +20,7 @@ from reconciler.model import DriftPolicy
 from reconciler.plan import ValuePolicy
 from reconciler.safety import Thresholds
 from reconciler.targets import SYNTAX, Target, TargetSyntaxError, parse_target
+from reconciler.values.resolver import ALLOW_COMMANDS_ENV
 
 LEDGER_ENV = "RECONCILER_LEDGER"
 
@@ -97,10 +98,15 @@ def int_between(low: int, high: int) -> Callable[[str], int]:
 class Manifests:
     paths: tuple[str, ...]
     allow_env: tuple[str, ...] = ()
+    allow_commands: bool = False  # --allow-commands (or RECONCILER_ALLOW_COMMANDS=1)
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> Manifests:
-        return cls(tuple(ns.paths), tuple(ns.allow_env))
+        return cls(tuple(ns.paths), tuple(ns.allow_env), ns.allow_commands)
+
+    def commands_allowed(self, environ: Mapping[str, str]) -> bool:
+        """The operator's choice, made outside the manifest: the flag, or the job's setting."""
+        return self.allow_commands or environ.get(ALLOW_COMMANDS_ENV) == "1"
 
 
 def add_manifest_arguments(p: argparse.ArgumentParser) -> None:
@@ -112,6 +118,12 @@ def add_manifest_arguments(p: argparse.ArgumentParser) -> None:
         metavar="PATTERN",
         help="also allow env variables matching PATTERN as value sources (a well-known "
         "cloud/runner credential only by its exact name)",
+    )
+    p.add_argument(
+        "--allow-commands",
+        action="store_true",
+        help=f"run the manifest's command value sources (also: {ALLOW_COMMANDS_ENV}=1); "
+        "a manifest can never allow them itself",
     )
 
 
@@ -226,7 +238,9 @@ def add_remote_arguments(p: argparse.ArgumentParser) -> None:
         "--values",
         choices=[v.value for v in ValuePolicy],
         default=ValuePolicy.AUTO.value,
-        help="which values to write: auto (new or not comparable), skip-unknown, always",
+        help="which values to write: auto (new or not comparable), skip-unknown, always; "
+        "none: plan without reading any value or key (a pull-request job), compare by "
+        "version where a source has one, and let apply check the rest",
     )
     p.add_argument(
         "--format",

@@ -90,10 +90,12 @@ class Options:
 
 def run(options: Options, env: Env) -> int:
     from reconciler.commands.common import connect, ledger_store, load
+    from reconciler.commands.planning import source_versions
     from reconciler.ledger.format import LEDGER_KEY_ENV, LedgerKey
     from reconciler.ledger.recording import baseline, read_all_sources
     from reconciler.live import read_live
     from reconciler.safety import stale_sealed_values
+    from reconciler.values.resolver import Resolver
 
     key = LedgerKey.from_environ(env.environ)
     if key is None:
@@ -105,7 +107,10 @@ def run(options: Options, env: Env) -> int:
         )
     desired = load(options.manifests)
     allow = options.manifests.allow_env + desired.settings.allow_env
-    prints, unreadable = read_all_sources(desired.secrets(), key, env.environ, allow)
+    resolver = Resolver(
+        env.environ, allow, commands_allowed=options.manifests.commands_allowed(env.environ)
+    )
+    prints, unreadable = read_all_sources(desired.secrets(), key, resolver)
     if unreadable:
         raise BaselineRefusedError(
             f"{len(unreadable)} of {len(desired.secrets())} sources cannot be read",
@@ -131,7 +136,10 @@ def run(options: Options, env: Env) -> int:
         stale = stale_sealed_values(desired.secrets(), keys)
         if stale:
             raise ManifestError(stale)
-        result = baseline(desired.secrets(), live, prints, ledger, force=options.force)
+        versions = source_versions(desired, resolver)  # as apply records them
+        result = baseline(
+            desired.secrets(), live, prints, ledger, force=options.force, versions=versions
+        )
         if result.entries:
             store.save(result.entries, key.key_id())
     finally:

@@ -129,6 +129,17 @@ MANUALS: dict[str, Manual] = {
         ),
         _CREDENTIALS,
     ),
+    "encrypt": Manual(
+        "Encrypt a value from stdin into an age value file for an `age:` source, to every "
+        "recipient the file lists (a new file: to each --recipient). A name already there is "
+        "rotated; every other value's ciphertext stays byte for byte. On a terminal the value "
+        "is typed twice without echo. Piped input is encrypted byte for byte: a trailing "
+        "newline is kept and reported unless --strip-newline. No GitHub access.",
+        (
+            "reconciler encrypt values/prod.age.yaml NPM_TOKEN --recipient age1...",
+            "reconciler encrypt values/prod.age.yaml NPM_TOKEN --strip-newline < token.txt",
+        ),
+    ),
     "sandbox": Manual(
         "Run a local GitHub secrets API in the foreground. Prints GITHUB_API_URL= and "
         "GITHUB_TOKEN= lines on stdout, how to stop it on stderr. Stop with Ctrl-C or SIGTERM.",

@@ -73,15 +73,8 @@ class Options:
 
 
 def run(options: Options, env: Env) -> int:
-    from reconciler.commands.common import (
-        PlanInputs,
-        append_step_summary,
-        check_drift,
-        connect,
-        load,
-        make_plan,
-        use_colour,
-    )
+    from reconciler.commands.common import append_step_summary, connect, load, use_colour
+    from reconciler.commands.planning import PlanInputs, check_drift, make_plan
     from reconciler.github.comments import parse_pr, pull_request_from_environ
     from reconciler.local_files import check_writable, write_output
     from reconciler.render import render_json, render_markdown, render_text

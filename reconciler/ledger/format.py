@@ -68,6 +68,9 @@ class Entry:
     updated_at: str
     fingerprint: str | None = None  # None: written without a key
     source: str | None = None  # e.g. "env:NPM_TOKEN": a changed source means a changed value
+    # The value's identity knowable without its plaintext (sealed or age ciphertext hash, AWS
+    # version id): what a plan that reads no value (`--values none`) compares.
+    version: str | None = None
 
 
 # (scope kind, lower-cased scope name, app, NAME); an environment's scope name is
@@ -123,6 +126,7 @@ def dump_ledger(ledger: Ledger) -> str:
             "updated_at": entry.updated_at,
             **({"source": entry.source} if entry.source else {}),
             **({"fingerprint": entry.fingerprint} if entry.fingerprint else {}),
+            **({"version": entry.version} if entry.version else {}),
         }
         for (kind, target, app, name), entry in sorted(ledger.entries.items())
     ]
@@ -174,7 +178,12 @@ def _parse_entry(item: Any) -> tuple[EntryKey, Entry]:
     app = App(item["app"]).value
     target, name, updated_at = (_required_str(item, k) for k in ("target", "name", "updated_at"))
     key = (kind, target.lower(), app, name.upper())
-    entry = Entry(updated_at, _optional_str(item, "fingerprint"), _optional_str(item, "source"))
+    entry = Entry(
+        updated_at,
+        _optional_str(item, "fingerprint"),
+        _optional_str(item, "source"),
+        _optional_str(item, "version"),
+    )
     return key, entry
 
 

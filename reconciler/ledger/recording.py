@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.errors import SourceError
 from reconciler.github.client import GitHubClient
@@ -13,20 +13,18 @@ from reconciler.github.transport import read_pool
 from reconciler.ledger.format import Entry, EntryKey, Ledger, LedgerKey, entry_key
 from reconciler.model import App, DesiredItem, Kind, LiveState, Scope, SealedSource
 from reconciler.plan import Action, Outcome, Result
-from reconciler.values.sources import SecretValue, resolve
+from reconciler.values.resolver import Resolver
+from reconciler.values.sources import SecretValue
 
 log = logging.getLogger(__name__)
 
 
 def fingerprints(
-    secrets: Iterable[DesiredItem],
-    key: LedgerKey,
-    environ: Mapping[str, str],
-    allow_env: tuple[str, ...],
+    secrets: Iterable[DesiredItem], key: LedgerKey, resolver: Resolver
 ) -> dict[EntryKey, str]:
     """Keyed fingerprints of every value the manifest's sources hold now. A source that cannot
     be read here (e.g. a plan job without that variable) is left out: not comparable."""
-    prints, unreadable = read_all_sources(secrets, key, environ, allow_env)
+    prints, unreadable = read_all_sources(secrets, key, resolver)
     for u in unreadable:
         s = u.secret
         log.info("value of %s %s %s not comparable: %s", s.scope, s.app, s.name, u.reason)
@@ -52,29 +50,36 @@ def ledger_changes(
     after: Mapping[tuple[Scope, App], Mapping[str, str]],
     prints: Mapping[EntryKey, str],
     ledger: Ledger,
+    versions: Mapping[EntryKey, str] | None = None,
 ) -> dict[EntryKey, Entry | None]:
-    """The entries to record for what apply did: new fingerprint where a value was written,
-    new updated_at after every write (selection and visibility ones included), gone on delete."""
+    """The entries to record for what apply did: new fingerprint and version where a value was
+    written, new updated_at after every write (selection and visibility ones included), gone on
+    delete; for a value found unchanged at apply, its version now."""
+    versions = versions or {}
     changes: dict[EntryKey, Entry | None] = {}
     for r in results:
-        if r.outcome is not Outcome.DONE:
-            continue
         c = r.change
         if c.kind is not Kind.SECRET:  # variables are compared directly; nothing to record
             continue
         k = entry_key(c.scope, c.app, c.name)
+        previous = ledger.entries.get(k)
+        if r.outcome is Outcome.UNCHANGED and previous is not None:
+            changes[k] = replace(previous, version=versions.get(k, previous.version))
+            continue
+        if r.outcome is not Outcome.DONE:
+            continue
         if c.action is Action.DELETE:
             changes[k] = None
             continue
         updated_at = after.get((c.scope, c.app), {}).get(c.name.upper())
         if updated_at is None:
             continue
-        previous = ledger.entries.get(k)
         if c.value is not None:
-            fingerprint = prints.get(k)
+            fingerprint, version = prints.get(k), versions.get(k)
         else:
             fingerprint = previous.fingerprint if previous else None
-        changes[k] = Entry(updated_at, fingerprint, c.source or None)
+            version = previous.version if previous else None
+        changes[k] = Entry(updated_at, fingerprint, c.source or None, version)
     return changes
 
 
@@ -101,22 +106,21 @@ class Baseline:
 
 
 def read_all_sources(
-    secrets: Iterable[DesiredItem],
-    key: LedgerKey,
-    environ: Mapping[str, str],
-    allow_env: tuple[str, ...],
+    secrets: Iterable[DesiredItem], key: LedgerKey, resolver: Resolver
 ) -> tuple[dict[EntryKey, str], tuple[Unreadable, ...]]:
     """Fingerprints of every source's value, and every source that cannot be read. Unlike
     `fingerprints`, nothing is left out quietly: a baseline of a source it cannot read would
     record a guess. Sealed sources are fingerprinted as apply records them (the ciphertext)."""
     prints: dict[EntryKey, str] = {}
     unreadable: list[Unreadable] = []
+    secrets = list(secrets)
+    resolver.prefetch(s.source for s in secrets)
     for s in secrets:
         if isinstance(s.source, SealedSource):
             value = SecretValue(s.source.ciphertext.encode("ascii"))
         else:
             try:
-                value = resolve(s.source, environ, allow_env)
+                value = resolver.value(s.source)
             except SourceError as e:
                 unreadable.append(Unreadable(s, e.detail, e.hint))
                 continue
@@ -131,6 +135,7 @@ def baseline(
     ledger: Ledger,
     *,
     force: bool,
+    versions: Mapping[EntryKey, str] | None = None,
 ) -> Baseline:
     """Entries saying each secret's source holds what GitHub holds now: the fingerprint of the
     source's value, GitHub's `updated_at`, the source descriptor. Secrets GitHub does not have
@@ -148,6 +153,7 @@ def baseline(
         elif k in ledger.entries and not force:
             kept.append(s)
         else:
-            entries[k] = Entry(current.updated_at, prints[k], s.source.describe())
+            version = (versions or {}).get(k)
+            entries[k] = Entry(current.updated_at, prints[k], s.source.describe(), version)
             recorded.append(s)
     return Baseline(entries, tuple(recorded), tuple(absent), tuple(kept))

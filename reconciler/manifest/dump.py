@@ -7,6 +7,9 @@ from typing import Any
 import yaml
 
 from reconciler.model import (
+    AgeSource,
+    AwsSource,
+    CommandSource,
     DesiredGroup,
     DesiredItem,
     DesiredState,
@@ -16,6 +19,7 @@ from reconciler.model import (
     Kind,
     ScopeKind,
     SealedSource,
+    Source,
     Visibility,
 )
 
@@ -98,20 +102,34 @@ def _group(group: DesiredGroup) -> dict[str, Any]:
 
 
 def _item(item: DesiredItem) -> dict[str, Any]:
-    source = item.source
-    value: _Flow | str
-    if isinstance(source, InlineSource):
-        value = source.text
-    elif isinstance(source, EnvSource):
-        value = _Flow(env=source.var)
-    elif isinstance(source, FileSource):
-        value = _Flow(file=source.path)
-    else:
-        assert isinstance(source, SealedSource)
-        value = _Flow(sealed=source.ciphertext, key_id=source.key_id)
-    out: dict[str, Any] = {"value": value}
+    out: dict[str, Any] = {"value": _value(item.source)}
     if item.visibility is not None:
         out["visibility"] = item.visibility.value
     if item.visibility is Visibility.SELECTED:
         out["repositories"] = _FlowList(item.repositories or ())
     return out
+
+
+def _value(source: Source) -> _Flow | str:
+    if isinstance(source, InlineSource):
+        return source.text
+    if isinstance(source, EnvSource):
+        return _Flow(env=source.var)
+    if isinstance(source, FileSource):
+        return _Flow(file=source.path)
+    if isinstance(source, SealedSource):
+        return _Flow(sealed=source.ciphertext, key_id=source.key_id)
+    if isinstance(source, AgeSource):
+        return _Flow(age=source.path, key=source.key)
+    if isinstance(source, AwsSource):
+        value = _Flow(aws=source.secret_id)
+        for key in ("json_key", "version_stage", "version_id", "region"):
+            if getattr(source, key) is not None:
+                value[key] = getattr(source, key)
+        return value
+    value = _Flow(command=_FlowList(source.argv))
+    if source.timeout != CommandSource((), source.location).timeout:  # not the default
+        # 20.0 reads back the same as 20; a whole number is written the way a person would.
+        timeout = source.timeout
+        value["timeout"] = int(timeout) if timeout.is_integer() else timeout
+    return value

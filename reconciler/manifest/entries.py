@@ -18,11 +18,14 @@ from reconciler.manifest.located import (
 from reconciler.manifest.redact import CREDENTIAL_HINT, describe
 from reconciler.manifest.rules import (
     ENV_VAR_RE,
+    SOURCE_KEYS,
+    STORE_KEYS,
     credential_problem,
     repo_name_problem,
     secret_name_problem,
     variable_name_problem,
 )
+from reconciler.manifest.stores import store_problems, store_source
 from reconciler.model import (
     App,
     DesiredItem,
@@ -161,9 +164,7 @@ class ItemReader:
     def read_variable_value(self, spec: LocMap, path: list[PathItem]) -> Source | None:
         value = spec.get("value")
         if isinstance(value, LocMap):
-            if "sealed" in value or "key_id" in value:
-                return None  # reported by the schema: a variable is never sealed
-            return self.read_source(value, path)
+            return self.read_source(value, path, may_seal=False)
         if not isinstance(value, str) or not value:
             return None  # reported by the schema
         where = value_location(spec, "value")
@@ -184,13 +185,21 @@ class ItemReader:
             return None
         return InlineSource(value, where)
 
-    def read_source(self, value: object, path: list[PathItem]) -> Source | None:
+    def read_source(
+        self, value: object, path: list[PathItem], *, may_seal: bool = True
+    ) -> Source | None:
         if not isinstance(value, LocMap):
             return None
-        kinds = [k for k in ("env", "file", "sealed") if k in value]
+        found = store_problems(value, path, self.base_dir)
+        self.problems.extend(found)
+        if not may_seal and ("sealed" in value or "key_id" in value):
+            return None  # reported by the schema: a variable is never sealed
+        kinds = [k for k in SOURCE_KEYS if k in value]
         if len(kinds) != 1:
             return None  # reported by the schema
         kind = kinds[0]
+        if kind in STORE_KEYS:
+            return None if found else store_source(kind, value, self.base_dir)
         raw = value[kind]
         where = value_location(value, kind)
         here = [*path, kind]

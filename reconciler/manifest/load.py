@@ -252,7 +252,10 @@ def check_values(
     for item in desired.items():
         source = item.source
         if not isinstance(source, EnvSource | FileSource):
-            continue  # sealed and inline values were checked when the manifest was read
+            # Sealed and inline values were checked when the manifest was read. Age, AWS and
+            # command values are never read here: they need keys, the network or the
+            # operator's leave to run a program, which the caller's resolver holds.
+            continue
         try:
             if item.kind is Kind.VARIABLE:
                 resolve_text(source, environ, allow)

@@ -26,8 +26,28 @@ _SECRET_RE = re.compile(r"[A-Za-z0-9_]+")
 ENV_VAR_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_ENVIRONMENT_NAME = 255  # GitHub: "may not exceed 255 characters"
 
-SOURCE_HINT = 'write value: {env: VAR}, {file: path} or {sealed: BASE64, key_id: "..."}'
-VARIABLE_SOURCE_HINT = 'write value: "text", {env: VAR} or {file: path}'
+SOURCE_HINT = (
+    'write value: {env: VAR}, {file: path}, {sealed: BASE64, key_id: "..."}, '
+    "{age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}"
+)
+VARIABLE_SOURCE_HINT = (
+    'write value: "text", {env: VAR}, {file: path}, {age: FILE, key: NAME}, {aws: SECRET} '
+    "or {command: [PROGRAM, ARG, ...]}"
+)
+# The keys that name a value's source, and the keys that only go with one source (the
+# schema's oneOf and dependentRequired say the same; a test keeps them in step).
+SOURCE_KEYS = ("env", "file", "sealed", "age", "aws", "command")
+VARIABLE_SOURCE_KEYS = ("env", "file", "age", "aws", "command")
+STORE_KEYS = ("age", "aws", "command")
+OPTION_SOURCE = {
+    "key_id": "sealed",
+    "key": "age",
+    "json_key": "aws",
+    "version_stage": "aws",
+    "version_id": "aws",
+    "region": "aws",
+    "timeout": "command",
+}
 APPS = tuple(a.value for a in App)
 
 

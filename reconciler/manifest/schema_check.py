@@ -8,7 +8,7 @@ Names are left to the semantic pass (`read`), which can say why a name is wrong.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from functools import cache
 
 # No stubs for jsonschema in the venv (types-jsonschema is not a dependency yet).
@@ -18,12 +18,15 @@ from jsonschema.exceptions import ValidationError
 from reconciler.errors import Problem
 from reconciler.manifest.located import LocMap, PathItem, format_path, key_location, locate
 from reconciler.manifest.redact import describe
-from reconciler.manifest.rules import (
-    APPS,
-    SOURCE_HINT,
-    VARIABLE_SOURCE_HINT,
-    schema,
-    suggest,
+from reconciler.manifest.rules import APPS, SOURCE_HINT, VARIABLE_SOURCE_HINT, schema, suggest
+from reconciler.manifest.stores import NO_SHELL_HINT
+from reconciler.manifest.value_check import (
+    dependency_problems,
+    exclusive_version_problem,
+    in_variable,
+    ruled_by_stores,
+    source_count_problem,
+    value_index,
 )
 from reconciler.model import Location
 
@@ -40,22 +43,6 @@ _QUOTE_HINT = (
 @cache
 def _validator() -> Draft202012Validator:
     return Draft202012Validator(schema())
-
-
-def value_index(path: Sequence[PathItem]) -> int | None:
-    """Index of `value` in `...secrets.NAME.value...` (or `variables.`), or None outside one.
-
-    Looked up by position because a secret may itself be called `value`.
-    """
-    for i in range(len(path) - 2):
-        if path[i] in ("secrets", "variables") and path[i + 2] == "value":
-            return i + 2
-    return None
-
-
-def _in_variable(path: Sequence[PathItem]) -> bool:
-    i = value_index(path)
-    return i is not None and path[i - 2] == "variables"
 
 
 def _kind(instance: object) -> str:
@@ -82,6 +69,7 @@ _TYPE_WORDS = {
     "string": "a string",
     "boolean": "true or false",
     "integer": "an integer",
+    "number": "a number",
 }
 
 
@@ -99,7 +87,9 @@ def schema_problems(doc: object, file: str) -> list[Problem]:
     problems: list[Problem] = []
     for error in _validator().iter_errors(doc):
         problems.extend(_translate(error, doc, file))
-    return problems
+    # One error per missing dependency, each translated to every dependency problem of its
+    # mapping: said once.
+    return list(dict.fromkeys(problems))
 
 
 def _translate(error: ValidationError, doc: object, file: str) -> Iterator[Problem]:
@@ -112,10 +102,10 @@ def _translate(error: ValidationError, doc: object, file: str) -> Iterator[Probl
         return  # names: checked with better messages by the semantic pass
     if len(path) >= 2 and path[-2] == "repositories" and keyword != "type":
         return  # repository names: likewise
-    structural = ("additionalProperties", "oneOf", "anyOf", "dependentRequired", "required")
-    if keyword in (*structural, "minProperties", "maxProperties") and not (
-        isinstance(error.instance, dict)
-    ):
+    if ruled_by_stores(path, keyword):
+        return  # store keys: likewise
+    structural = ("additionalProperties", "oneOf", "anyOf", "dependentRequired", "required", "not")
+    if keyword in structural and not isinstance(error.instance, dict):
         return  # the `type` error on the same instance says it better
     if keyword == "additionalProperties":
         yield from _unknown_keys(error, path, file)
@@ -141,35 +131,22 @@ def _translate(error: ValidationError, doc: object, file: str) -> Iterator[Probl
                 near = suggest(error.instance, [str(v) for v in error.validator_value])
             message = f"{_short(error.instance)} is not one of {allowed}{near}"
             yield Problem(where, jpath, message)
-    elif keyword in ("oneOf", "minProperties", "maxProperties"):
-        yield from _source_count_problem(error, path, where, jpath)
+    elif keyword == "oneOf":
+        yield from source_count_problem(error.instance, path, where, jpath)
     elif keyword == "dependentRequired":
-        yield Problem(where, jpath, "sealed and key_id go together", SOURCE_HINT)
+        yield from dependency_problems(error.instance, path, where, jpath)
+    elif keyword == "not":
+        yield exclusive_version_problem(error.instance, path, where)
     elif keyword == "pattern" and path and path[-1] == "env":
         message = "not a valid environment variable name (letters, digits, _; no leading digit)"
         yield Problem(where, jpath, message)
-    elif keyword == "minLength":
+    elif keyword in ("minLength", "minItems"):
         yield Problem(where, jpath, "must not be empty")
+    elif keyword == "maxLength":
+        yield Problem(where, jpath, f"must be at most {error.validator_value} characters")
     else:
         # Never error.message: it quotes the instance.
         yield Problem(where, jpath, f"does not match the schema ({keyword})")
-
-
-def _source_count_problem(
-    error: ValidationError, path: list[PathItem], where: Location, jpath: str
-) -> Iterator[Problem]:
-    """A value source naming no source or several (oneOf for secrets; min/maxProperties for
-    variables, whose value may also be a plain string)."""
-    variable = _in_variable(path)
-    known = ("env", "file") if variable else ("env", "file", "sealed")
-    if variable and any(k not in known for k in error.instance):
-        return  # an unknown (or sealed) source key says it better
-    given = [k for k in known if k in error.instance]
-    if len(given) > 1:
-        message = f"a value has exactly one source, not {' and '.join(given)}"
-    else:
-        message = "value names no source"
-    yield Problem(where, jpath, message, VARIABLE_SOURCE_HINT if variable else SOURCE_HINT)
 
 
 def _required_hint(key: str, path: list[PathItem]) -> str | None:
@@ -192,7 +169,7 @@ def _type_problem(
         message = f"a manifest is a mapping that starts with version: 1, not {got}"
         return Problem(where, jpath, message)
     if path[-1] == "value" and value_index(path) == len(path) - 1:
-        if _in_variable(path):
+        if in_variable(path):
             if isinstance(error.instance, bool | int | float):
                 return Problem(where, jpath, f"a variable's value is text, not {got}", _QUOTE_HINT)
             message = f"expected text or a value source, got {got}"
@@ -202,6 +179,11 @@ def _type_problem(
         return Problem(where, jpath, f"expected a value source, got {got}", SOURCE_HINT)
     if path[-1] == "key_id" and in_value:
         return Problem(where, jpath, f"expected a string, got {got}", 'quote it: key_id: "0123..."')
+    store_key = value_index(path) == len(path) - 2
+    if path[-1] == "command" and store_key and isinstance(error.instance, str):
+        return Problem(where, jpath, f"expected a list, got {got}", NO_SHELL_HINT)
+    if path[-1] == "timeout" and store_key:
+        return Problem(where, jpath, f"expected {words}, got {got}", "write seconds: timeout: 20")
     hint = None
     if expected == "string" and isinstance(error.instance, bool | int | float):
         hint = "quote it, YAML reads unquoted yes/no/on/off/numbers as other types"
@@ -250,7 +232,7 @@ def _unknown_key(
     if key in ("visibility", "repositories") and "value" in known:
         return _scoped_item_key(key, path)
     if value_index(path) == len(path) - 1:
-        if not _in_variable(path):
+        if not in_variable(path):
             return f"unknown value source {shown}{near}", SOURCE_HINT
         if key == "sealed" or (key == "key_id" and "sealed" not in siblings):
             return "a variable's value cannot be sealed", SEALED_VARIABLE_HINT

@@ -26,7 +26,20 @@ from reconciler.model import Location, Settings
 
 # The tool's namespace first: `tests/values/test_security_sources.py` checks that every
 # variable the package reads is refused here, so a new one cannot slip through.
-FORBIDDEN_ENV = ("RECONCILER_*", "GITHUB_*", "GH_*", "ACTIONS_*", "RUNNER_*", "INPUT_*")
+FORBIDDEN_ENV = (
+    "RECONCILER_*",
+    "GITHUB_*",
+    "GH_*",
+    "ACTIONS_*",
+    "RUNNER_*",
+    "INPUT_*",
+    # Credentials the tool itself reads for its value stores: the age identity (SOPS's names
+    # too) and the AWS keys it reads Secrets Manager with. Never values, whatever is allowed.
+    "SOPS_AGE_*",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+)
 
 # Allowed unless the manifest (`settings.allow_env`) or `--allow-env` add more patterns.
 DEFAULT_ALLOW_ENV = ("*_TOKEN", "*_PAT", "*_PASSWORD", "*_KEY", "*_SECRET", "SECRET_*")

@@ -15,13 +15,10 @@ from pathlib import Path
 from reconciler.errors import LocalFileError, SourceError
 from reconciler.local_files import read_regular_file
 from reconciler.model import (
-    App,
     DesiredState,
     EnvSource,
     FileSource,
     InlineSource,
-    Kind,
-    Scope,
     SealedSource,
 )
 from reconciler.values.env_policy import (
@@ -153,22 +150,6 @@ def resolve_text(
             f"{source.describe()} is not UTF-8 text; a variable's value must be text",
             hint="store binary values as secrets, or encode them (base64) first",
         ) from None
-
-
-def read_variables(
-    desired: DesiredState, environ: Mapping[str, str], allow: tuple[str, ...]
-) -> dict[tuple[Scope, App, str], str]:
-    """Every variable's value as its source gives it now; an unreadable one is left out (the
-    plan reports it as a problem, since apply would fail on it)."""
-    values: dict[tuple[Scope, App, str], str] = {}
-    for item in desired.items():
-        if item.kind is not Kind.VARIABLE or isinstance(item.source, SealedSource):
-            continue
-        try:
-            values[(item.scope, item.app, item.name)] = resolve_text(item.source, environ, allow)
-        except SourceError:
-            continue
-    return values
 
 
 def _read_env(source: EnvSource, environ: Mapping[str, str], allow: tuple[str, ...]) -> bytes:

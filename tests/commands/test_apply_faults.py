@@ -29,6 +29,7 @@ from reconciler.live import read_live
 from reconciler.manifest.load import load_manifests
 from reconciler.plan import Outcome, Result, ValuePolicy
 from reconciler.sandbox import Fault, Sandbox
+from reconciler.values.resolver import Resolver
 from tests.support.e2e import Run, cli_env, run, write_manifest
 
 ORG = "octo-org"
@@ -447,7 +448,7 @@ def _plan_and_apply(
             live,
             keys,
             client,
-            ApplyOptions(ENV, write_delay=0),
+            ApplyOptions(Resolver(ENV, ()), write_delay=0),
             on_result=results.append,
             should_stop=should_stop,
         )

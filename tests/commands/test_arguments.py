@@ -13,7 +13,17 @@ from typing import Any
 import pytest
 
 from reconciler import cli
-from reconciler.commands import apply, demo, import_, ledger, plan, sandbox, seal, validate
+from reconciler.commands import (
+    apply,
+    demo,
+    encrypt,
+    import_,
+    ledger,
+    plan,
+    sandbox,
+    seal,
+    validate,
+)
 from reconciler.commands.arguments import (
     Connection,
     LedgerChoice,
@@ -50,8 +60,8 @@ REMOTED = Remote(
     targets=(parse_target("o/*:actions"), parse_target("o:*:NPM_*")),
     hide_variable_values=True,
 )
-MANIFESTS = ["a.yaml", "b", "--allow-env", "X_*", "--allow-env", "Y"]
-LISTED = Manifests(("a.yaml", "b"), ("X_*", "Y"))
+MANIFESTS = ["a.yaml", "b", "--allow-env", "X_*", "--allow-env", "Y", "--allow-commands"]
+LISTED = Manifests(("a.yaml", "b"), ("X_*", "Y"), allow_commands=True)
 
 # Every command with every flag given (none at its default), and the Options it must make.
 EVERY_FLAG: list[tuple[Any, list[str], object]] = [
@@ -126,6 +136,11 @@ EVERY_FLAG: list[tuple[Any, list[str], object]] = [
         seal,
         ["seal", *CONNECTION, "--org", "o", "--repo", "o/r", "--app", "agents", "--strip"],
         seal.Options(App.AGENTS, "o", "o/r", True, CONNECTED),
+    ),
+    (
+        encrypt,
+        ["encrypt", "v.age.yaml", "N", "--recipient", "age1a", "-r", "age1b", "--strip"],
+        encrypt.Options("v.age.yaml", "N", ("age1a", "age1b"), True),
     ),
     (
         sandbox,

@@ -124,8 +124,8 @@ def test_missing_file(sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFi
 def test_allow_list_refusal_is_refused_by_both_before_any_request(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    manifest = _manifest(tmp_path, "CLOUD: {value: {env: AWS_SECRET_ACCESS_KEY}}")
-    environ = {"AWS_SECRET_ACCESS_KEY": VALUE}
+    manifest = _manifest(tmp_path, "CLOUD: {value: {env: AZURE_CLIENT_SECRET}}")
+    environ = {"AZURE_CLIENT_SECRET": VALUE}
     planned = run(capsys, ["plan", str(manifest)], environ, sb=sandbox)
     applied = run(capsys, ["apply", str(manifest), "--write-delay", "0"], environ, sb=sandbox)
     for result in (planned, applied):

@@ -59,8 +59,9 @@ EXPECTED: dict[str, list[str]] = {
         "{d}/env-name-invalid.yaml:7:24  orgs.octo-org.actions.secrets.DEPLOY_TOKEN.value.env: not a valid environment variable name (letters, digits, _; no leading digit)",
     ],
     "env-not-allowed.yaml": [
-        '{d}/env-not-allowed.yaml:7:24  orgs.octo-org.actions.secrets.AWS_ACCESS_KEY_ID.value.env: environment variable "AWS_ACCESS_KEY_ID" is a well-known cloud/runner credential (AWS credentials, "AWS_*"): no allow-list pattern admits it\n    hint: if this job really must copy it into a secret, add the exact name "AWS_ACCESS_KEY_ID" to `settings.allow_env` (or pass --allow-env with it); every plan will say so',
+        '{d}/env-not-allowed.yaml:7:24  orgs.octo-org.actions.secrets.AWS_ACCESS_KEY_ID.value.env: environment variable "AWS_ACCESS_KEY_ID" can never be a value source: it matches "AWS_ACCESS_KEY_ID", reserved for credentials of the tool and the CI runner',
         '{d}/env-not-allowed.yaml:9:24  orgs.octo-org.actions.secrets.DEPLOY_TOKEN.value.env: environment variable "GITHUB_TOKEN" can never be a value source: it matches "GITHUB_*", reserved for credentials of the tool and the CI runner',
+        '{d}/env-not-allowed.yaml:11:24  orgs.octo-org.actions.secrets.DEPLOY_KEY.value.env: environment variable "AWS_DEPLOY_KEY" is a well-known cloud/runner credential (AWS credentials, "AWS_*"): no allow-list pattern admits it\n    hint: if this job really must copy it into a secret, add the exact name "AWS_DEPLOY_KEY" to `settings.allow_env` (or pass --allow-env with it); every plan will say so',
     ],
     "file-source-escapes.yaml": [
         '{d}/file-source-escapes.yaml:7:25  orgs.octo-org.actions.secrets.SSH_KEY.value.file: file source "../../../../etc/passwd" leaves the manifest\'s directory {root}\n    hint: keep value files inside the directory tree of the manifest that names them (no `..` escapes, no symlinks pointing outside)',
@@ -84,9 +85,9 @@ EXPECTED: dict[str, list[str]] = {
         "{d}/not-a-mapping.yaml:1:1  a manifest is a mapping that starts with version: 1, not a list",
     ],
     "plaintext-value.yaml": [
-        '{d}/plaintext-value.yaml:7:18  orgs.octo-org.actions.secrets.DB_PASSWORD.value: plaintext values are not allowed\n    hint: write value: {env: VAR}, {file: path} or {sealed: BASE64, key_id: "..."}',
-        '{d}/plaintext-value.yaml:9:18  orgs.octo-org.actions.secrets.PIN_SECRET.value: plaintext values are not allowed\n    hint: write value: {env: VAR}, {file: path} or {sealed: BASE64, key_id: "..."}',
-        '{d}/plaintext-value.yaml:11:17  orgs.octo-org.actions.secrets.EMPTY_SECRET.value: expected a value source, got nothing (null)\n    hint: write value: {env: VAR}, {file: path} or {sealed: BASE64, key_id: "..."}',
+        '{d}/plaintext-value.yaml:7:18  orgs.octo-org.actions.secrets.DB_PASSWORD.value: plaintext values are not allowed\n    hint: write value: {env: VAR}, {file: path}, {sealed: BASE64, key_id: "..."}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
+        '{d}/plaintext-value.yaml:9:18  orgs.octo-org.actions.secrets.PIN_SECRET.value: plaintext values are not allowed\n    hint: write value: {env: VAR}, {file: path}, {sealed: BASE64, key_id: "..."}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
+        '{d}/plaintext-value.yaml:11:17  orgs.octo-org.actions.secrets.EMPTY_SECRET.value: expected a value source, got nothing (null)\n    hint: write value: {env: VAR}, {file: path}, {sealed: BASE64, key_id: "..."}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
     ],
     "repo-scope-not-owner-repo.yaml": [
         '{d}/repo-scope-not-owner-repo.yaml:3:3  repos.web: "web" is not owner/repo',
@@ -106,7 +107,7 @@ EXPECTED: dict[str, list[str]] = {
     "sealed-invalid.yaml": [
         "{d}/sealed-invalid.yaml:7:27  orgs.octo-org.actions.secrets.NOT_BASE64_TOKEN.value.sealed: sealed value is not valid base64\n    hint: paste the output of sealing again",
         "{d}/sealed-invalid.yaml:9:27  orgs.octo-org.actions.secrets.SHORT_TOKEN.value.sealed: sealed value is too short to be a libsodium sealed box (5 bytes)\n    hint: paste the output of sealing again",
-        '{d}/sealed-invalid.yaml:11:11  orgs.octo-org.actions.secrets.NO_KEY_TOKEN.value: sealed and key_id go together\n    hint: write value: {env: VAR}, {file: path} or {sealed: BASE64, key_id: "..."}',
+        '{d}/sealed-invalid.yaml:11:11  orgs.octo-org.actions.secrets.NO_KEY_TOKEN.value: sealed and key_id go together\n    hint: write value: {env: VAR}, {file: path}, {sealed: BASE64, key_id: "..."}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
         '{d}/sealed-invalid.yaml:13:47  orgs.octo-org.actions.secrets.NUMERIC_KEY_TOKEN.value.key_id: expected a string, got a number\n    hint: quote it: key_id: "0123..."',
     ],
     "secret-name-invalid.yaml": [
@@ -139,11 +140,11 @@ EXPECTED: dict[str, list[str]] = {
         "{d}/unsupported-version.yaml:1:10  version: unsupported manifest version 2\n    hint: this reconciler reads version: 1",
     ],
     "value-two-sources.yaml": [
-        '{d}/value-two-sources.yaml:7:11  orgs.octo-org.actions.secrets.NPM_TOKEN.value: a value has exactly one source, not env and file\n    hint: write value: {env: VAR}, {file: path} or {sealed: BASE64, key_id: "..."}',
-        '{d}/value-two-sources.yaml:9:11  orgs.octo-org.actions.secrets.PYPI_TOKEN.value: value names no source\n    hint: write value: {env: VAR}, {file: path} or {sealed: BASE64, key_id: "..."}',
-        '{d}/value-two-sources.yaml:11:11  orgs.octo-org.actions.secrets.CARGO_TOKEN.value: value names no source\n    hint: write value: {env: VAR}, {file: path} or {sealed: BASE64, key_id: "..."}',
-        '{d}/value-two-sources.yaml:11:19  orgs.octo-org.actions.secrets.CARGO_TOKEN.value.enc: unknown value source "enc" (did you mean "env"?)\n    hint: write value: {env: VAR}, {file: path} or {sealed: BASE64, key_id: "..."}',
-        '{d}/value-two-sources.yaml:12:9  orgs.octo-org.actions.secrets.RUBYGEMS_TOKEN: missing required key "value"\n    hint: write value: {env: VAR}, {file: path} or {sealed: BASE64, key_id: "..."}',
+        '{d}/value-two-sources.yaml:7:11  orgs.octo-org.actions.secrets.NPM_TOKEN.value: a value has exactly one source, not env and file\n    hint: write value: {env: VAR}, {file: path}, {sealed: BASE64, key_id: "..."}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
+        '{d}/value-two-sources.yaml:9:11  orgs.octo-org.actions.secrets.PYPI_TOKEN.value: value names no source\n    hint: write value: {env: VAR}, {file: path}, {sealed: BASE64, key_id: "..."}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
+        '{d}/value-two-sources.yaml:11:11  orgs.octo-org.actions.secrets.CARGO_TOKEN.value: value names no source\n    hint: write value: {env: VAR}, {file: path}, {sealed: BASE64, key_id: "..."}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
+        '{d}/value-two-sources.yaml:11:19  orgs.octo-org.actions.secrets.CARGO_TOKEN.value.enc: unknown value source "enc" (did you mean "env"?)\n    hint: write value: {env: VAR}, {file: path}, {sealed: BASE64, key_id: "..."}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
+        '{d}/value-two-sources.yaml:12:9  orgs.octo-org.actions.secrets.RUBYGEMS_TOKEN: missing required key "value"\n    hint: write value: {env: VAR}, {file: path}, {sealed: BASE64, key_id: "..."}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
     ],
     "wrong-types.yaml": [
         "{d}/wrong-types.yaml:3:14  settings.allow_env: expected a list, got a string",
@@ -298,10 +299,15 @@ def test_allow_env_of_one_file_applies_to_all(tmp_path: Path) -> None:
 
 def test_extra_allow_env_widens_the_allow_list() -> None:
     # A well-known credential is admitted by its exact name only, never by a pattern.
-    assert len(problems_of(f"{D}/env-not-allowed.yaml", extra_allow_env=("AWS_*",))) == 2
-    problems = problems_of(f"{D}/env-not-allowed.yaml", extra_allow_env=("AWS_ACCESS_KEY_ID",))
-    assert len(problems) == 1
-    assert "GITHUB_TOKEN" in problems[0]  # forbidden names stay forbidden
+    assert len(problems_of(f"{D}/env-not-allowed.yaml", extra_allow_env=("AWS_*",))) == 3
+    exact = ("AWS_DEPLOY_KEY", "AWS_ACCESS_KEY_ID")
+    problems = problems_of(f"{D}/env-not-allowed.yaml", extra_allow_env=exact)
+    # Forbidden names stay forbidden, however exactly they are allowed: the tool's own AWS
+    # key is what it reads Secrets Manager with.
+    assert [p.split(": ")[0].rsplit(".", 3)[-3] for p in problems] == [
+        "AWS_ACCESS_KEY_ID",
+        "DEPLOY_TOKEN",
+    ]
 
 
 def test_missing_paths_and_empty_directories(tmp_path: Path) -> None:

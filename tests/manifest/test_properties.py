@@ -20,7 +20,10 @@ from reconciler.manifest.load import dump_manifest, load_manifests
 from reconciler.manifest.redact import looks_like_credential
 from reconciler.model import (
     VARIABLE_APPS,
+    AgeSource,
     App,
+    AwsSource,
+    CommandSource,
     DesiredGroup,
     DesiredItem,
     DesiredState,
@@ -71,11 +74,58 @@ environment_names = st.one_of(
 )
 
 
+def _not_credential(text: str) -> bool:
+    return not looks_like_credential(text)
+
+
+age_files = st.from_regex(r"(values/)?[a-z0-9][a-z0-9_.-]{0,10}\.age\.yaml", fullmatch=True)
+age_keys = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,12}", fullmatch=True).filter(_not_credential)
+# Names YAML would misread unquoted too: a secret called `on`, `123` or `null`.
+aws_names = st.one_of(
+    st.from_regex(r"[A-Za-z0-9/_+=.@-]{1,24}", fullmatch=True).filter(_not_credential),
+    st.sampled_from(["on", "123", "null", "1e5", "@x", "-", "prod/npm"]),
+)
+aws_regions = st.from_regex(r"[a-z]{2}(-gov)?-[a-z]{1,9}-[0-9]", fullmatch=True)
+# Free text where the manifest takes any: not credential-shaped, no NUL (no argv holds one).
+any_text = st.text(
+    st.characters(blacklist_categories=["Cs"], blacklist_characters="\0"), min_size=1, max_size=16
+).filter(_not_credential)
+
+
+@st.composite
+def aws_sources(draw: st.DrawFn) -> AwsSource:
+    region = draw(st.none() | aws_regions)
+    secret_id = draw(aws_names)
+    if draw(st.booleans()):
+        arn_region = region or draw(aws_regions)
+        account = draw(st.from_regex(r"[0-9]{12}", fullmatch=True))
+        secret_id = f"arn:aws:secretsmanager:{arn_region}:{account}:secret:{secret_id}"
+    stage = draw(st.none() | st.sampled_from(["AWSCURRENT", "AWSPREVIOUS", "on"]) | any_text)
+    version_id = None
+    if stage is None:
+        version_id = draw(st.none() | st.from_regex(r"[A-Za-z0-9-]{32,64}", fullmatch=True))
+    json_key = draw(st.none() | any_text)
+    return AwsSource(secret_id, HERE, json_key, stage, version_id, region)
+
+
+store_sources = st.one_of(
+    st.builds(AgeSource, age_files, age_keys, st.just("."), st.just(HERE)),
+    aws_sources(),
+    st.builds(
+        CommandSource,
+        st.lists(any_text, min_size=1, max_size=4).map(tuple),
+        st.just(HERE),
+        st.floats(min_value=0, max_value=600, exclude_min=True) | st.integers(1, 600).map(float),
+    ),
+)
+
+
 def sources() -> st.SearchStrategy[Source]:
     return st.one_of(
         st.builds(EnvSource, env_names, st.just(HERE)),
         st.builds(FileSource, file_paths, st.just("."), st.just(HERE)),
         st.builds(SealedSource, sealed, key_ids, st.just(HERE)),
+        store_sources,
     )
 
 
@@ -84,6 +134,7 @@ def variable_sources() -> st.SearchStrategy[Source]:
         st.builds(EnvSource, env_names, st.just(HERE)),
         st.builds(FileSource, file_paths, st.just("."), st.just(HERE)),
         st.builds(InlineSource, inline_texts, st.just(HERE)),
+        store_sources,
     )
 
 
@@ -136,13 +187,17 @@ def _secret(
 def normalise(desired: DesiredState) -> Any:
     """The desired state without locations or the directory file paths are relative to."""
 
-    def source(s: Source) -> tuple[str, ...]:
+    def source(s: Source) -> tuple[object, ...]:
         if isinstance(s, EnvSource):
             return ("env", s.var)
-        if isinstance(s, FileSource):
-            return ("file", s.path)
+        if isinstance(s, FileSource | AgeSource):
+            return (type(s).__name__, s.path, getattr(s, "key", None))
         if isinstance(s, InlineSource):
             return ("inline", s.text)
+        if isinstance(s, AwsSource):
+            return ("aws", s.secret_id, s.json_key, s.version_stage, s.version_id, s.region)
+        if isinstance(s, CommandSource):
+            return ("command", s.argv, s.timeout)
         return ("sealed", s.ciphertext, s.key_id)
 
     return (
@@ -282,7 +337,7 @@ name_like = st.one_of(
         r"[A-Za-z0-9]{1,40}(-[A-Za-z0-9]{1,3})*(/[A-Za-z0-9._-]{0,102})?", fullmatch=True
     ),
     st.from_regex(r"([Gg][Ii][Tt][Hh][Uu][Bb]_)?[A-Za-z0-9_]{0,8}", fullmatch=True),
-    st.sampled_from([".", "..", "a/.", "a/..", "a/...", "-a", "a-", "a--b", "_x", "9x"]),
+    st.sampled_from([".", "..", "a/.", "a/..", "a/...", "-a", "a-", "a--b", "_x", "9x", "0\n"]),
 )
 
 
@@ -290,7 +345,10 @@ name_like = st.one_of(
 @given(name_like)
 def test_schema_name_patterns_agree_with_the_rules(name: str) -> None:
     for pattern, rule in NAME_RULES:
-        assert (re.search(pattern, name) is not None) == (rule(name) is None), (pattern, name)
+        # The schema's patterns are ECMA-262 (what editors run), where `$` ends the text;
+        # Python's `$` also matches before a final newline ("0\n").
+        ecma = pattern.replace("$", r"\Z")
+        assert (re.search(ecma, name) is not None) == (rule(name) is None), (pattern, name)
 
 
 _environment_name = Draft202012Validator({"$defs": _defs, "$ref": "#/$defs/environmentName"})

@@ -104,17 +104,17 @@ def test_check_values_applies_the_allow_list() -> None:
     scope = Scope(ScopeKind.REPO, "octo-org/web")
     secrets = tuple(
         DesiredItem(scope, App.ACTIONS, var, EnvSource(var, where), where)
-        for var in ("GITHUB_TOKEN", "AWS_ACCESS_KEY_ID")
+        for var in ("GITHUB_TOKEN", "AWS_DEPLOY_KEY")
     )
     desired = DesiredState((DesiredGroup(scope, App.ACTIONS, False, secrets, where),))
-    environ = {"GITHUB_TOKEN": ENV_VALUE, "AWS_ACCESS_KEY_ID": ENV_VALUE}
+    environ = {"GITHUB_TOKEN": ENV_VALUE, "AWS_DEPLOY_KEY": ENV_VALUE}
     problems = check_values(desired, environ)
     assert [p.message.split(":")[0] for p in problems] == [
-        'environment variable "AWS_ACCESS_KEY_ID" is a well-known cloud/runner credential (AWS credentials, "AWS_*")',
+        'environment variable "AWS_DEPLOY_KEY" is a well-known cloud/runner credential (AWS credentials, "AWS_*")',
         'environment variable "GITHUB_TOKEN" can never be a value source',
     ]
     assert len(check_values(desired, environ, ("AWS_*",))) == 2
-    assert len(check_values(desired, environ, ("AWS_ACCESS_KEY_ID",))) == 1
+    assert len(check_values(desired, environ, ("AWS_DEPLOY_KEY",))) == 1
     assert leaks(problems, [ENV_VALUE]) == []
 
 

@@ -88,8 +88,8 @@ EXPECTED: dict[str, list[str]] = {
         '{d}/variable-value-not-text.yaml:6:27  orgs.octo-org.actions.variables.REPLICAS.value: a variable\'s value is text, not a number\n    hint: quote it (value: "3", value: "yes"): YAML reads unquoted numbers, yes/no, on/off as other types',
         '{d}/variable-value-not-text.yaml:7:26  orgs.octo-org.actions.variables.ENABLED.value: a variable\'s value is text, not true/false\n    hint: quote it (value: "3", value: "yes"): YAML reads unquoted numbers, yes/no, on/off as other types',
         '{d}/variable-value-not-text.yaml:8:24  orgs.octo-org.actions.variables.RATIO.value: a variable\'s value is text, not a number\n    hint: quote it (value: "3", value: "yes"): YAML reads unquoted numbers, yes/no, on/off as other types',
-        '{d}/variable-value-not-text.yaml:9:25  orgs.octo-org.actions.variables.NOTHING.value: expected text or a value source, got nothing (null)\n    hint: write value: "text", {env: VAR} or {file: path}',
-        '{d}/variable-value-not-text.yaml:10:16  orgs.octo-org.actions.variables.LIST.value: expected text or a value source, got a list\n    hint: write value: "text", {env: VAR} or {file: path}',
+        '{d}/variable-value-not-text.yaml:9:25  orgs.octo-org.actions.variables.NOTHING.value: expected text or a value source, got nothing (null)\n    hint: write value: "text", {env: VAR}, {file: path}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
+        '{d}/variable-value-not-text.yaml:10:16  orgs.octo-org.actions.variables.LIST.value: expected text or a value source, got a list\n    hint: write value: "text", {env: VAR}, {file: path}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
         "{d}/variable-value-not-text.yaml:11:24  orgs.octo-org.actions.variables.EMPTY.value: must not be empty",
     ],
     "variable-value-sealed.yaml": [
@@ -97,10 +97,10 @@ EXPECTED: dict[str, list[str]] = {
         '{d}/variable-value-sealed.yaml:7:24  repos.octo-org/web.actions.variables.ZONE.value.key_id: a variable\'s value cannot be sealed\n    hint: a variable is plain text on GitHub: write the text inline (value: "...") or read it with {env: VAR} / {file: path}; a value that must stay secret belongs under secrets',
     ],
     "variable-value-sources.yaml": [
-        '{d}/variable-value-sources.yaml:6:17  repos.octo-org/web.agents.variables.MODEL.value: a value has exactly one source, not env and file\n    hint: write value: "text", {env: VAR} or {file: path}',
-        '{d}/variable-value-sources.yaml:7:18  repos.octo-org/web.agents.variables.PROMPT.value: value names no source\n    hint: write value: "text", {env: VAR} or {file: path}',
-        '{d}/variable-value-sources.yaml:8:26  repos.octo-org/web.agents.variables.REGION.value.enc: unknown value source "enc" (did you mean "env"?)\n    hint: write value: "text", {env: VAR} or {file: path}',
-        '{d}/variable-value-sources.yaml:9:9  repos.octo-org/web.agents.variables.ZONE: missing required key "value"\n    hint: write value: "text", {env: VAR} or {file: path}',
+        '{d}/variable-value-sources.yaml:6:17  repos.octo-org/web.agents.variables.MODEL.value: a value has exactly one source, not env and file\n    hint: write value: "text", {env: VAR}, {file: path}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
+        '{d}/variable-value-sources.yaml:7:18  repos.octo-org/web.agents.variables.PROMPT.value: value names no source\n    hint: write value: "text", {env: VAR}, {file: path}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
+        '{d}/variable-value-sources.yaml:8:26  repos.octo-org/web.agents.variables.REGION.value.enc: unknown value source "enc" (did you mean "env"?)\n    hint: write value: "text", {env: VAR}, {file: path}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
+        '{d}/variable-value-sources.yaml:9:9  repos.octo-org/web.agents.variables.ZONE: missing required key "value"\n    hint: write value: "text", {env: VAR}, {file: path}, {age: FILE, key: NAME}, {aws: SECRET} or {command: [PROGRAM, ARG, ...]}',
         "{d}/variable-value-sources.yaml:9:16  repos.octo-org/web.agents.variables.ZONE.visibility: visibility applies to organisation variables only\n    hint: a repository variable is available to its own repository; remove this key",
     ],
     "variable-visibility.yaml": [

@@ -17,13 +17,14 @@ from tests.support.paths import PACKAGE
 # Each module (matched by the longest prefix) and what it may import from the package, lowest
 # layer first: data flows manifest -> desired, API -> live, (desired, live) -> plan -> executor
 # -> results -> renderers, and imports point backwards along that flow.
-_BASE = ("reconciler.model", "reconciler.safe_text")
+_BASE = ("reconciler.model", "reconciler.value_sources", "reconciler.safe_text")
 _ERRORS = (*_BASE, "reconciler.errors")
 _FILES = (*_ERRORS, "reconciler.local_files")
 _VALUES = (*_FILES, "reconciler.values")
 _PURE_PLAN = (*_ERRORS, "reconciler.plan")
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("reconciler.model", ()),
+    ("reconciler.value_sources", ()),
+    ("reconciler.model", ("reconciler.value_sources",)),
     ("reconciler.safe_text", ()),
     ("reconciler.errors", _BASE),
     ("reconciler.local_files", _ERRORS),
@@ -38,7 +39,8 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     # Renderers and safety checks decide and format; they never do I/O.
     ("reconciler.safety", _PURE_PLAN),
     ("reconciler.render", _PURE_PLAN),
-    ("reconciler.progress", (*_PURE_PLAN, "reconciler.render")),
+    ("reconciler.report", (*_PURE_PLAN, "reconciler.render")),
+    ("reconciler.progress", (*_PURE_PLAN, "reconciler.render", "reconciler.report")),
     ("reconciler.live", (*_FILES, "reconciler.github")),
     ("reconciler.adoption", (*_VALUES, "reconciler.github", "reconciler.adoption")),
     ("reconciler.ledger", (*_VALUES, "reconciler.plan", "reconciler.github", "reconciler.ledger")),
@@ -60,6 +62,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "reconciler.targets",
             "reconciler.safety",
             "reconciler.render",
+            "reconciler.report",
             "reconciler.progress",
             "reconciler.live",
             "reconciler.adoption",

@@ -56,6 +56,12 @@ HARMLESS_READS = {
     "NO_COLOR": "a flag that turns colour off (https://no-color.org); only its emptiness counts",
     "FORCE_COLOR": "a flag that turns colour on off a terminal; only its emptiness counts",
     "TERM": "only compared with `dumb` to turn colour off; never shown or sent",
+    # Where AWS Secrets Manager is reached (aws sources): configuration, not credentials, and
+    # sent nowhere but to the boto3 client the operator configured.
+    "AWS_REGION": "the AWS region aws sources are read in",
+    "AWS_DEFAULT_REGION": "the AWS region aws sources are read in",
+    "AWS_ENDPOINT_URL": "the Secrets Manager endpoint (an AWS-compatible server)",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER": "the Secrets Manager endpoint",
 }
 
 # Well-known credentials a CI job holds; the forbidden ones can never be sources, the
@@ -70,11 +76,15 @@ FORBIDDEN_CREDENTIALS = (
     "ACTIONS_RUNTIME_TOKEN",
     "RUNNER_TEMP",
     "INPUT_GITHUB_TOKEN",
-)
-GUARDED_CREDENTIALS = (
+    # The tool's own once it reads AWS Secrets Manager or age files.
     "AWS_SESSION_TOKEN",
     "AWS_SECRET_ACCESS_KEY",
     "AWS_ACCESS_KEY_ID",
+    "SOPS_AGE_KEY",
+    "SOPS_AGE_KEY_FILE",
+)
+GUARDED_CREDENTIALS = (
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
     "CI_JOB_TOKEN",
     "CI_REGISTRY_PASSWORD",
     "VAULT_TOKEN",
@@ -265,10 +275,10 @@ def test_the_comment_token_is_not_copied_by_plan_with_a_comment(
 
 def _exact(tmp_path: Path) -> tuple[Path, str]:
     manifest = _manifest(
-        tmp_path, "{env: AWS_SECRET_ACCESS_KEY}", settings="    - AWS_SECRET_ACCESS_KEY\n"
+        tmp_path, "{env: AZURE_CLIENT_SECRET}", settings="    - AZURE_CLIENT_SECRET\n"
     )
     notice = (
-        "env:AWS_SECRET_ACCESS_KEY is a well-known cloud/runner credential; allowed by its "
+        "env:AZURE_CLIENT_SECRET is a well-known cloud/runner credential; allowed by its "
         f"exact name in settings.allow_env ({manifest}:4:7)"
     )
     return manifest, notice
@@ -279,7 +289,7 @@ def test_exact_name_is_allowed_and_every_plan_output_says_so(
 ) -> None:
     manifest, notice = _exact(tmp_path)
     summary = tmp_path / "summary.md"
-    env = {"AWS_SECRET_ACCESS_KEY": CANARY, "GITHUB_STEP_SUMMARY": str(summary)}
+    env = {"AZURE_CLIENT_SECRET": CANARY, "GITHUB_STEP_SUMMARY": str(summary)}
     outputs: list[str] = []
 
     text = run(capsys, ["plan", str(manifest)], env, sb=repo)
@@ -314,7 +324,7 @@ def test_the_notice_is_bound_by_the_checksum(
     repo: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     manifest, notice = _exact(tmp_path)
-    env = {"AWS_SECRET_ACCESS_KEY": CANARY}
+    env = {"AZURE_CLIENT_SECRET": CANARY}
     saved = tmp_path / "plan.json"
     planned = run(capsys, ["plan", str(manifest), "--out", str(saved)], env, sb=repo)
     assert planned.code == 0, planned.err
@@ -338,7 +348,7 @@ def test_apply_by_exact_name_writes_and_says_so(
     manifest, notice = _exact(tmp_path)
     results = tmp_path / "results.json"
     args = ["apply", str(manifest), "--write-delay", "0", "--results", str(results)]
-    applied = run(capsys, args, {"AWS_SECRET_ACCESS_KEY": CANARY}, sb=repo)
+    applied = run(capsys, args, {"AZURE_CLIENT_SECRET": CANARY}, sb=repo)
     assert applied.code == 0, applied.err
     assert notice in applied.err
     assert json.loads(results.read_text(encoding="utf-8"))["notices"] == [notice]
