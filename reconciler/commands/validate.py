@@ -35,12 +35,16 @@ class Options:
 
 def run(options: Options, env: Env) -> int:
     from reconciler.manifest.load import check_values, load_manifests
+    from reconciler.values.resolver import Resolver
     from reconciler.values.sources import plan_notices
 
     allow_env = options.manifests.allow_env
     result = load_manifests(options.manifests.paths, extra_allow_env=allow_env)
     if options.resolve_values:
-        problems = check_values(result.desired, env.environ, allow_env)
+        allow = result.desired.settings.allow_env + allow_env
+        commands = options.manifests.commands_allowed(env.environ)
+        resolver = Resolver(env.environ, allow, commands_allowed=commands)
+        problems = check_values(result.desired, env.environ, allow_env, resolver=resolver)
         if problems:
             raise ManifestError(problems)
     desired = result.desired

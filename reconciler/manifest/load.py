@@ -36,7 +36,17 @@ from reconciler.model import (
     Settings,
 )
 from reconciler.values.env_policy import env_refusal
+from reconciler.values.resolver import Resolver
 from reconciler.values.sources import resolve, resolve_text
+
+# The manifest key each source kind is written under, for a problem's path.
+_SOURCE_FIELD = {
+    "EnvSource": "env",
+    "FileSource": "file",
+    "AgeSource": "age",
+    "AwsSource": "aws",
+    "CommandSource": "command",
+}
 
 __all__ = ["LoadResult", "Skipped", "check_values", "dump_manifest", "load_manifests"]
 
@@ -240,10 +250,15 @@ def _env_problems(
 
 
 def check_values(
-    desired: DesiredState, environ: Mapping[str, str], extra_allow_env: Sequence[str] = ()
+    desired: DesiredState,
+    environ: Mapping[str, str],
+    extra_allow_env: Sequence[str] = (),
+    *,
+    resolver: Resolver | None = None,
 ) -> list[Problem]:
     """Resolve every env and file value once, to prove it is there, readable and in limits
-    (a variable's value must also be UTF-8 text).
+    (a variable's value must also be UTF-8 text); with `resolver`, the age, AWS and command
+    values too, the way apply reads them.
 
     Used by `validate --resolve-values`. Problems name sources, never values.
     """
@@ -251,6 +266,11 @@ def check_values(
     problems: list[Problem] = []
     for item in desired.items():
         source = item.source
+        if resolver is not None and not isinstance(source, EnvSource | FileSource):
+            error = resolver.problem(source, text=item.kind is Kind.VARIABLE)
+            if error is not None:
+                problems.append(_source_problem(item, error))
+            continue
         if not isinstance(source, EnvSource | FileSource):
             # Sealed and inline values were checked when the manifest was read. Age, AWS and
             # command values are never read here: they need keys, the network or the
@@ -267,7 +287,7 @@ def check_values(
 
 
 def _source_problem(item: DesiredItem, error: SourceError) -> Problem:
-    field = "env" if isinstance(item.source, EnvSource) else "file"
+    field = _SOURCE_FIELD.get(type(item.source).__name__, "file")
     path = format_path([*item_path(item), "value", field])
     location: Location | None = error.location or item.location
     return Problem(location, path, error.detail, error.hint)

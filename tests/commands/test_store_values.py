@@ -215,3 +215,17 @@ def test_commands_run_only_where_the_operator_allows_them(
         env,
     )
     assert allowed.code == 0, allowed.err
+
+
+def test_validate_resolve_values_reads_every_store_as_apply_would(
+    estate: Estate, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["validate", str(estate.manifest), "--resolve-values"]
+    ok = estate.cli(capsys, args, estate.apply_env())
+    assert ok.code == 0, ok.err
+    bare = estate.cli(capsys, args, {"ENV_TOKEN": "e", **estate.pr_env()})
+    assert bare.code == 1
+    shown = bare.out + bare.err
+    assert "secrets.FROM_AGE.value.age" in shown and "RECONCILER_AGE_IDENTITY" in shown
+    assert "secrets.FROM_COMMAND.value.command" in shown and "--allow-commands" in shown
+    assert "FROM_AWS" not in shown  # AWS is reachable with the job's credentials
