@@ -14,6 +14,7 @@ import base64
 import io
 import json
 import logging
+import sys
 import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
@@ -35,6 +36,8 @@ from reconciler.sandbox import Fault, Sandbox
 from reconciler.values.resolver import Resolver
 from reconciler.values.sources import resolve
 from tests.support.e2e import cli_env, output, write_manifest
+from tests.support.moto_server import ANYONE, MotoServer
+from tests.values.age_cli import age_encrypt, keygen, value_file
 
 TOKEN = "canary_LeakCanaryAdmin0123456789abcdefABCDEF"
 READ_ONLY_TOKEN = "canary_LeakCanaryReadOnly9876543210zyxwvuZY"
@@ -44,7 +47,13 @@ ORG_ENV_VALUE = "org-env-LeakCanary-0f1e2d3c4b5a69788796a5b4"
 FILE_VALUE = "file-ÅΩ≈ç-LeakCanary-2d4e6f80\nsecond line\n".encode()
 BINARY_VALUE = b"\x00\xffbin-LeakCanary-\x80\x81\xfe-31415926"
 PLAINTEXT_VALUE = "hunter2-LeakCanary-plaintext-in-manifest"
+AGE_VALUE = "age-LeakCanary-5e6f7a8b9c0d-decrypted"
+AWS_VALUE = "aws-LeakCanary-1a2b3c4d5e6f-from-secrets-manager"
+COMMAND_VALUE = "command-LeakCanary-77aa88bb99cc-stdout"
 VALUES: tuple[bytes, ...] = (
+    AGE_VALUE.encode(),
+    AWS_VALUE.encode(),
+    COMMAND_VALUE.encode(),
     ENV_VALUE.encode(),
     ORG_ENV_VALUE.encode(),
     FILE_VALUE,
@@ -410,3 +419,57 @@ def test_the_scan_finds_every_form_of_a_value(secret: bytes) -> None:
     assert _hits(json.dumps({"v": text}))
     assert _hits(repr({"v": text}))
     assert not _hits(text[:8] + "..." + text[-8:])
+
+
+def test_store_sources_never_show_values_or_the_age_identity(harness: Harness) -> None:
+    """age, AWS (a real moto server) and command values, read by every command and by the
+    plan that reads none: no decrypted, fetched or printed value, and no age secret key, in
+    any output or file."""
+    values = harness.tmp / "values"
+    key = keygen(values, "ci")
+    armored = age_encrypt(AGE_VALUE.encode(), key.recipient)
+    (values / "store.age.yaml").write_text(value_file([key.recipient], {"V": armored}))
+    (values / "print.py").write_text(f"print({COMMAND_VALUE!r})\n", encoding="utf-8")
+    (harness.tmp / "moto").mkdir()
+    moto = MotoServer(harness.tmp / "moto")
+    try:
+        moto.client("secretsmanager").create_secret(
+            Name="prod/leak", SecretString=json.dumps({"token": AWS_VALUE})
+        )
+        manifest = write_manifest(
+            harness.tmp,
+            f"""
+            version: 1
+            repos:
+              octo-org/infra:
+                actions:
+                  secrets:
+                    FROM_AGE: {{value: {{age: values/store.age.yaml, key: V}}}}
+                    FROM_AWS: {{value: {{aws: prod/leak, json_key: token}}}}
+                    FROM_COMMAND: {{value: {{command: ["{sys.executable}", "values/print.py"]}}}}
+            """,
+            name="stores.yaml",
+        )
+        env = harness.env(
+            RECONCILER_AGE_IDENTITY=key.secret,
+            RECONCILER_ALLOW_COMMANDS="1",
+            RECONCILER_LEDGER=str(harness.tmp / "ledger.json"),
+            RECONCILER_LEDGER_KEY="leak-test-ledger-key-0123456789",
+            **ANYONE.environ(moto.url),
+        )
+        assert harness.run(["validate", str(manifest), "--resolve-values"], env) == 0
+        for fmt in ("text", "json", "markdown"):
+            assert harness.run(["plan", str(manifest), "--format", fmt], env) == 0
+        apply = ["apply", str(manifest), "--write-delay", "0"]
+        assert harness.run(apply, env) == 0
+        assert harness.run(["plan", str(manifest), "--values", "none"], env) == 0
+    finally:
+        moto.stop()
+    written = harness.sb.secrets(f"{ORG}/infra", "actions")
+    assert {n: r.value for n, r in written.items()} == {
+        "FROM_AGE": AGE_VALUE.encode(),
+        "FROM_AWS": AWS_VALUE.encode(),
+        "FROM_COMMAND": COMMAND_VALUE.encode(),
+    }
+    harness.collect_files()
+    assert not [label for label, text in harness.outputs.texts if key.secret in str(text)]

@@ -10,6 +10,7 @@ code), so nothing the service echoes can leak.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -100,6 +101,16 @@ def region_of(source: AwsSource, environ: Mapping[str, str]) -> str | Problem:
     )
 
 
+def _quiet_sdk_logs() -> None:
+    """botocore logs request and response bodies (SecretString included) at DEBUG: a program
+    that embeds reconciler with its root logger at DEBUG would write values to its logs. The
+    SDK's loggers never go below INFO while reconciler reads values."""
+    for name in ("botocore", "boto3", "s3transfer"):
+        logger = logging.getLogger(name)
+        if logger.getEffectiveLevel() < logging.INFO:
+            logger.setLevel(logging.INFO)
+
+
 def new_client(
     environ: Mapping[str, str], region: str, on_call: Callable[..., None]
 ) -> SecretsManagerClient:
@@ -137,6 +148,7 @@ def new_client(
                 "http(s)://host[:port], or unset them to use AWS itself",
             )
         )
+    _quiet_sdk_logs()
     core = botocore.session.Session()
     store = core.get_component("config_store")
     # Neither AWS_PROFILE nor ~/.aws may steer a run (an unknown profile would even break
