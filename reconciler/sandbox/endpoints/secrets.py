@@ -94,7 +94,8 @@ def set_selected(ctx: Context) -> Reply:
     return Reply(204)
 
 
-def _repository_id(ctx: Context) -> int:
+def repository_id(ctx: Context) -> int:
+    """The `{repository_id}` of a selection path (a number, else 422)."""
     raw = ctx.param("repository_id")
     if not raw.isdigit():
         raise invalid("repository_id must be an integer.", ctx.doc)
@@ -103,13 +104,13 @@ def _repository_id(ctx: Context) -> int:
 
 def add_selected(ctx: Context) -> Reply:
     org = ctx.org()
-    ctx.world.add_selected(org, ctx.app, ctx.param("name"), _repository_id(ctx), ctx.doc)
+    ctx.world.add_selected(org, ctx.app, ctx.param("name"), repository_id(ctx), ctx.doc)
     return Reply(204)
 
 
 def remove_selected(ctx: Context) -> Reply:
     org = ctx.org()
-    ctx.world.remove_selected(org, ctx.app, ctx.param("name"), _repository_id(ctx), ctx.doc)
+    ctx.world.remove_selected(org, ctx.app, ctx.param("name"), repository_id(ctx), ctx.doc)
     return Reply(204)
 
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.sandbox.endpoints.request_context import Context, paged, paged_variables
+from reconciler.sandbox.endpoints.secrets import repository_id
 from reconciler.sandbox.endpoints.shapes import minimal_repo_body
 from reconciler.sandbox.rules import request_bodies
-from reconciler.sandbox.rules.errors import invalid
 from reconciler.sandbox.rules.messages import Reply
 from reconciler.sandbox.world.scopes import Environment, Holder, Org, Variable
 
@@ -104,22 +104,15 @@ def set_selected(ctx: Context) -> Reply:
     return Reply(204)
 
 
-def _repository_id(ctx: Context) -> int:
-    raw = ctx.param("repository_id")
-    if not raw.isdigit():
-        raise invalid("repository_id must be an integer.", ctx.doc)
-    return int(raw)
-
-
 def add_selected(ctx: Context) -> Reply:
     org = ctx.org()
-    ctx.world.add_variable_repo(org, ctx.app, ctx.param("name"), _repository_id(ctx), ctx.doc)
+    ctx.world.add_variable_repo(org, ctx.app, ctx.param("name"), repository_id(ctx), ctx.doc)
     return Reply(204)
 
 
 def remove_selected(ctx: Context) -> Reply:
     org = ctx.org()
-    ctx.world.remove_variable_repo(org, ctx.app, ctx.param("name"), _repository_id(ctx), ctx.doc)
+    ctx.world.remove_variable_repo(org, ctx.app, ctx.param("name"), repository_id(ctx), ctx.doc)
     return Reply(204)
 
 
