@@ -27,9 +27,10 @@ from reconciler.manifest.located import (
 from reconciler.manifest.redact import CREDENTIAL_HINT
 from reconciler.manifest.rules import credential_problem
 from reconciler.model import AgeSource, AwsSource, CommandSource, FileSource, Location, Source
+from reconciler.values.age_format import NAME_RE as AGE_NAME_RE
 from reconciler.values.sources import confined_path
 
-AGE_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+AGE_KEY_RE = AGE_NAME_RE  # what an age value file may hold: every name in it can be used
 _AWS_NAME = r"[A-Za-z0-9/_+=.@-]{1,512}"
 AWS_REGION_RE = re.compile(r"[a-z]{2}(?:-gov)?-[a-z]+-[0-9]")
 AWS_NAME_RE = re.compile(_AWS_NAME)
@@ -145,8 +146,8 @@ def _field_problem(
             return e.detail.replace("file source", "age file", 1), e.hint
     elif field == "key" and not AGE_KEY_RE.fullmatch(raw):
         return (
-            'key must name a value in the age file: letters, digits and "_", not starting '
-            "with a digit",
+            "key must name a value in the age file: 1-200 letters, digits, "
+            '"_", "." or "-", not starting with "." or "-"',
             None,
         )
     elif field == "aws" and not (AWS_NAME_RE.fullmatch(raw) or AWS_ARN_RE.fullmatch(raw)):

@@ -29,7 +29,7 @@ _MAGIC = b"age-encryption.org/v1\n"
 # An X25519 recipient: "age1" and the bech32 of a 32-byte key. Plugin recipients
 # (age1yubikey1…) and SSH keys fall outside it.
 _RECIPIENT = re.compile(r"age1[qpzry9x8gf2tvdw0s3jn54khce6mua7l]{58}")
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}")
+NAME_RE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,199}")
 _BASE64_LINE = re.compile(r"(?=.)[A-Za-z0-9+/]*={0,2}")  # not empty
 _MAX_DEPTH = 16  # the format needs 3; this bounds the composer's recursion on hostile input
 _SHOWN_NAMES = 5
@@ -50,7 +50,7 @@ def version_of(armored: str) -> str:
 def name_problem(name: str) -> str | None:
     """None if `name` can name a value in the file; otherwise why not (without the name: it
     may be a value pasted in the wrong place)."""
-    if _NAME.fullmatch(name):
+    if NAME_RE.fullmatch(name):
         return None
     return "must be 1-200 letters, digits, `_`, `.` or `-`, not starting with `.` or `-`"
 

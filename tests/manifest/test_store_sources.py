@@ -67,7 +67,7 @@ EXPECTED: dict[str, list[str]] = {
         f"{{d}}/shape-mistakes.yaml:7:21  {S}.KEY_ALONE.value: value names no source\n{SOURCE_HINT}",
         f"{{d}}/shape-mistakes.yaml:7:29  {S}.KEY_ALONE.value.key: key applies to age values only\n    hint: write value: {{age: FILE, key: NAME}}, or remove key",
         f"{{d}}/shape-mistakes.yaml:8:48  {S}.KEY_WITH_ENV.value.key: key applies to age values only\n    hint: write value: {{age: FILE, key: NAME}}, or remove key",
-        f'{{d}}/shape-mistakes.yaml:9:59  {S}.BAD_KEY.value.key: key must name a value in the age file: letters, digits and "_", not starting with a digit',
+        f'{{d}}/shape-mistakes.yaml:9:59  {S}.BAD_KEY.value.key: key must name a value in the age file: 1-200 letters, digits, "_", "." or "-", not starting with "." or "-"',
         f"{{d}}/shape-mistakes.yaml:10:63  {S}.NUMERIC_KEY.value.key: expected a string, got a number\n{QUOTE_HINT}",
         f"{{d}}/shape-mistakes.yaml:11:34  {S}.EMPTY_AGE.value.age: must not be empty",
         f"{{d}}/shape-mistakes.yaml:12:37  {S}.BAD_AWS_NAME.value.aws: {AWS_NAME}",
