@@ -19,7 +19,7 @@ from reconciler.sandbox.rules.names import check_app
 from reconciler.sandbox.seed import load_seed
 from reconciler.sandbox.settings import Settings
 from reconciler.sandbox.world.clock import Clock
-from reconciler.sandbox.world.scopes import Org, SecretRecord
+from reconciler.sandbox.world.scopes import SecretRecord
 from reconciler.sandbox.world.state import World
 
 
@@ -137,11 +137,7 @@ class Sandbox(Population, Settings):
         """Store a plaintext value directly; org secrets default to visibility `all`."""
         with self.world.lock:
             target = self.world.scope(scope)
-            ids = None
-            if isinstance(target, Org):
-                visibility = visibility or "all"
-                if selected is not None:
-                    ids = [self.world.repo(target.login, n).id for n in selected]
+            visibility, ids = self._sharing(target, visibility, selected)
             self.world.put_secret(target, app, name, value, visibility=visibility, selected=ids)
 
     def delete_secret(self, scope: str, app: str, name: str) -> None:

@@ -25,6 +25,16 @@ class Settings:
     def _environment(self, repo: str, environment: str) -> Environment:
         return self.world.environment(self._repository(repo), environment)
 
+    def _sharing(
+        self, target: Org | Repo, visibility: str | None, selected: Iterable[str] | None
+    ) -> tuple[str | None, list[int] | None]:
+        """An organisation item's visibility (default `all`) and selected repository ids by
+        name; a repository's item has neither. For secrets and variables alike."""
+        if not isinstance(target, Org):
+            return visibility, None
+        ids = None if selected is None else [self.world.repo(target.login, n).id for n in selected]
+        return visibility or "all", ids
+
     # -- organisation and repository variables --------------------------------------------
 
     def put_variable(
@@ -41,11 +51,7 @@ class Settings:
         repositories of the organisation."""
         with self.world.lock:
             target = self.world.scope(scope)
-            ids = None
-            if isinstance(target, Org):
-                visibility = visibility or "all"
-                if selected is not None:
-                    ids = [self.world.repo(target.login, n).id for n in selected]
+            visibility, ids = self._sharing(target, visibility, selected)
             self.world.put_variable(target, app, name, value, visibility=visibility, selected=ids)
 
     def delete_variable(self, scope: str, app: str, name: str) -> None:
