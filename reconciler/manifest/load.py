@@ -37,7 +37,6 @@ from reconciler.model import (
 )
 from reconciler.values.env_policy import env_refusal
 from reconciler.values.resolver import Resolver
-from reconciler.values.sources import resolve, resolve_text
 
 # The manifest key each source kind is written under, for a problem's path.
 _SOURCE_FIELD = {
@@ -263,26 +262,17 @@ def check_values(
     Used by `validate --resolve-values`. Problems name sources, never values.
     """
     allow = desired.settings.allow_env + tuple(extra_allow_env)
+    reader = resolver or Resolver(environ, allow)
     problems: list[Problem] = []
     for item in desired.items():
-        source = item.source
-        if resolver is not None and not isinstance(source, EnvSource | FileSource):
-            error = resolver.problem(source, text=item.kind is Kind.VARIABLE)
-            if error is not None:
-                problems.append(_source_problem(item, error))
-            continue
-        if not isinstance(source, EnvSource | FileSource):
+        if resolver is None and not isinstance(item.source, EnvSource | FileSource):
             # Sealed and inline values were checked when the manifest was read. Age, AWS and
-            # command values are never read here: they need keys, the network or the
-            # operator's leave to run a program, which the caller's resolver holds.
+            # command values are read only with the caller's resolver: they need keys, the
+            # network or the operator's leave to run a program.
             continue
-        try:
-            if item.kind is Kind.VARIABLE:
-                resolve_text(source, environ, allow)
-            else:
-                resolve(source, environ, allow)
-        except SourceError as e:
-            problems.append(_source_problem(item, e))
+        error = reader.problem(item.source, text=item.kind is Kind.VARIABLE)
+        if error is not None:
+            problems.append(_source_problem(item, error))
     return sorted(problems, key=Problem.sort_key)
 
 

@@ -6,9 +6,9 @@ commands run only when the operator allows them outside the manifest (`--allow-c
 RECONCILER_ALLOW_COMMANDS=1). Values are cached for the run so plan and apply read each
 source once; the cache is never in a repr.
 
-`version` is a value's identity without its plaintext, for plans that read no value
+`versions` gives values' identities without their plaintext, for plans that read no value
 (`--values none`): the ciphertext's hash for sealed and age values, the AWS version id from
-metadata; None where only the value itself can tell (env, file, command).
+metadata; none where only the value itself can tell (env, file, command).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ _COMMANDS_HINT = (
 
 class Resolver:
     """`Resolver(environ, allow_env, commands_allowed=...)`; `value(source)` or `text(source)`
-    for the plaintext, `version(source)` for its identity without it, `problem(source)` for
+    for the plaintext, `versions(sources)` for identities without it, `problem(source)` for
     why it cannot be read. Errors name the source, never the value."""
 
     __slots__ = ("_age_files", "_allow", "_aws", "_commands", "_environ", "_identities", "_values")
@@ -197,11 +197,6 @@ class Resolver:
             for source, version in self._aws_reader().versions(aws).items():
                 found[source] = version
         return found
-
-    def version(self, source: Source) -> str | None:
-        """One source's identity, or None where there is none (or it cannot be read)."""
-        got = self.versions([source]).get(source)
-        return got if isinstance(got, str) else None
 
     def _aws_reader(self) -> AwsSecretsReader:
         if self._aws is None:

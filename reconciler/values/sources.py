@@ -135,23 +135,6 @@ def resolve(
     return SecretValue(data)
 
 
-def resolve_text(
-    source: EnvSource | FileSource | InlineSource,
-    environ: Mapping[str, str],
-    allow: tuple[str, ...],
-) -> str:
-    """A variable's value: like `resolve`, and it must be UTF-8 text (GitHub variables are
-    strings)."""
-    try:
-        return resolve(source, environ, allow).reveal().decode("utf-8")
-    except UnicodeDecodeError:
-        raise SourceError(
-            source.location,
-            f"{source.describe()} is not UTF-8 text; a variable's value must be text",
-            hint="store binary values as secrets, or encode them (base64) first",
-        ) from None
-
-
 def _read_env(source: EnvSource, environ: Mapping[str, str], allow: tuple[str, ...]) -> bytes:
     refused = env_refusal(source.var, allow)
     if refused:
