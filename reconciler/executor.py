@@ -188,8 +188,7 @@ def _execute(
         client.environments.create(change.scope)
         return
     if change.action is Action.DELETE:
-        family = client.variables if change.kind is Kind.VARIABLE else client.secrets
-        family.delete(change.scope, change.app, change.name)
+        client.of_kind(change.kind).delete(change.scope, change.app, change.name)
         return
     item = desired[change.ident]
     if change.action is Action.SELECTION:
@@ -261,7 +260,7 @@ def _change_selection(
 ) -> None:
     """One request either way: a single add/remove touches only that repository; more
     than one difference is a single set call with the full list."""
-    family = client.variables if change.kind is Kind.VARIABLE else client.secrets
+    family = client.of_kind(change.kind)
     if len(change.repos_added) + len(change.repos_removed) == 1:
         (name,) = change.repos_added or change.repos_removed
         repo_id = live.repo_ids[f"{change.scope.org}/{name}".lower()]

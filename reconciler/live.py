@@ -214,7 +214,11 @@ def read_live(
             if item.visibility is Visibility.SELECTED
             and item.name.upper() in managed[(scope, app, kind)]
         ]
-        selections = _map(pool, lambda job: _selection(client, *job), selection_jobs)
+        selections = _map(
+            pool,
+            lambda job: client.of_kind(job[2]).selected_repositories(job[0], job[1], job[3]),
+            selection_jobs,
+        )
         sealed_scopes = sorted(
             {
                 (s.scope, s.app)
@@ -262,11 +266,3 @@ def _list(
     if kind is Kind.VARIABLE:
         return client.variables.list(scope, app)
     return client.secrets.list(scope, app)
-
-
-def _selection(
-    client: GitHubClient, scope: Scope, app: App, kind: Kind, name: str
-) -> list[RepoItem]:
-    if kind is Kind.VARIABLE:
-        return client.variables.selected_repositories(scope, app, name)
-    return client.secrets.selected_repositories(scope, app, name)

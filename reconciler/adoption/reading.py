@@ -81,8 +81,7 @@ def _list(client: GitHubClient, job: Job) -> list[Found]:
 
 
 def _selection(client: GitHubClient, found: Found) -> tuple[str, ...]:
-    family = client.variables if found.kind is Kind.VARIABLE else client.secrets
-    repos = family.selected_repositories(found.scope, found.app, found.name)
+    repos = client.of_kind(found.kind).selected_repositories(found.scope, found.app, found.name)
     return tuple(sorted(r.name for r in repos))
 
 

@@ -15,6 +15,7 @@ from reconciler.github.repositories import Repositories
 from reconciler.github.secrets import Secrets
 from reconciler.github.transport import ClientConfig, Transport
 from reconciler.github.variables import Variables
+from reconciler.model import Kind
 
 
 class GitHubClient:
@@ -50,6 +51,10 @@ class GitHubClient:
         self.repos = Repositories(self.transport)
         self.contents = Contents(self.transport)
         self.comments = Comments(self.transport)
+
+    def of_kind(self, kind: Kind) -> Secrets | Variables:
+        """The family holding `kind`: deletes and selected repositories work alike on both."""
+        return self.variables if kind is Kind.VARIABLE else self.secrets
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.transport.base_url!r})"
