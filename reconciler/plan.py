@@ -6,20 +6,13 @@ Pure: no I/O. Why a reviewed plan no longer matches is explained in `review`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from reconciler.model import (
-    App,
-    Kind,
-    Scope,
-    ScopeKind,
-    Visibility,
-)
+from reconciler.model import App, Kind, Scope, ScopeKind, Visibility
 
 PLAN_FORMAT = "reconciler-plan"
 PLAN_VERSION = 2  # 2: the inputs (manifests, allow_env) are part of the checksum
@@ -285,6 +278,8 @@ class Plan:
 
 
 def checksum(canonical: dict[str, Any]) -> str:
+    import hashlib  # here, not at the top: `--help` and `validate` never checksum a plan
+
     blob = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
-import tempfile
 from dataclasses import dataclass, replace
 
 from reconciler.env import Env
@@ -33,6 +31,9 @@ class Options:
 def run(options: Options, env: Env) -> int:
     """validate -> plan -> apply -> plan, against an embedded sandbox seeded like examples/;
     each step re-enters the CLI through `env.run` (commands never import the CLI)."""
+    import secrets  # here, with the others: every start of the CLI imports this module
+    import tempfile
+
     from reconciler.commands.sandbox import read_seed_file
     from reconciler.manifest.load import load_manifests
     from reconciler.model import EnvSource

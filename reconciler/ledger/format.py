@@ -14,17 +14,17 @@ Without a key the ledger records no value-derived data at all, and values stay
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.errors import LedgerError
 from reconciler.model import App, Scope, ScopeKind
-from reconciler.values.sources import SecretValue
+
+if TYPE_CHECKING:
+    from reconciler.values.sources import SecretValue
 
 LEDGER_FORMAT = "reconciler-ledger"
 LEDGER_VERSION = 1
@@ -54,12 +54,18 @@ class LedgerKey:
 
     def fingerprint(self, scope: Scope, app: App, name: str, value: SecretValue) -> str:
         # The identity is part of the message so equal values in two secrets do not match.
+        import hashlib  # here, not at the top: only a run that records values hashes them
+        import hmac
+
         message = f"{scope.kind}\0{str(scope).lower()}\0{app}\0{name.upper()}\0".encode()
         digest = hmac.new(self.secret, message + value.reveal(), hashlib.sha256).hexdigest()
         return f"hmac-sha256:{digest}"
 
     def key_id(self) -> str:
         """Tells which key made the fingerprints, without revealing it."""
+        import hashlib
+        import hmac
+
         return hmac.new(self.secret, b"reconciler-ledger-key-id", hashlib.sha256).hexdigest()[:16]
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import tempfile
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,7 +23,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from reconciler.errors import ApiError, LedgerError, UsageError
-from reconciler.github.permissions import CONTENTS_WRITE
 from reconciler.ledger.format import Entry, EntryKey, Ledger, dump_ledger, parse_ledger
 
 if TYPE_CHECKING:  # the file store and `--help` never load the HTTP stack
@@ -107,6 +105,8 @@ class FileLedgerStore:
                 f"{self.path}: the ledger location is a directory",
                 hint="point --ledger at a file, e.g. .reconciler-ledger.json",
             )
+        import tempfile  # here, not at the top: the CLI's start-up imports this module
+
         with self._locked():
             try:
                 fd, probe = tempfile.mkstemp(dir=self.path.parent, prefix=".ledger-", suffix=".tmp")
@@ -116,6 +116,8 @@ class FileLedgerStore:
             os.unlink(probe)
 
     def save(self, changes: Mapping[EntryKey, Entry | None], key_id: str | None) -> Ledger:
+        import tempfile
+
         # Read-merge-write under the lock: two applies at once both keep their entries.
         with self._locked():
             ledger = self.load().updated(changes, key_id)
@@ -172,6 +174,8 @@ class GitHubLedgerStore:
         """The branch exists (checked by `load`); the token may push to the repository.
         GitHub says so in `permissions.push` for user tokens; an app's installation token
         carries no `permissions` there, so only an explicit false refuses."""
+        from reconciler.github.permissions import CONTENTS_WRITE
+
         if not self.contents.may_push(self.repo):
             raise LedgerError(
                 f"{self.describe()}: the token cannot write to {self.repo} (GitHub says "

@@ -1,6 +1,6 @@
 """YAML nodes to located values: YAML that remembers where it came from.
 
-`load_yaml` turns one YAML document into plain dicts, lists and scalars (so jsonschema
+`load_yaml` turns one YAML document into plain dicts, lists and scalars (so the schema
 can validate it as JSON) whose containers remember the file:line:col of their keys and
 items. Problems YAML itself hides become located findings instead: duplicate keys
 (PyYAML keeps the last one silently), recursive aliases, unknown tags, syntax errors,
@@ -11,7 +11,6 @@ Keys that do not look like names are never quoted back (see `redact`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -24,22 +23,19 @@ from reconciler.manifest.parse import (
     MAX_NODES,
     MERGE_TAG,
     SEQ_TAG,
+    STR_TAG,
     NodeLoader,
     node_location,
     parse_yaml,
+    paused_gc,
     second_document_problem,
     short_tag,
     too_deep_problem,
 )
 from reconciler.manifest.redact import describe
 
-
-@dataclass(frozen=True, slots=True)
-class _Entry:
-    key: ScalarNode
-    value: Node
-
-
+# A key as written and its value's node (a tuple: a manifest has tens of thousands of them).
+_Entry = tuple[ScalarNode, Node]
 _Entries = dict[str, _Entry]
 
 
@@ -77,6 +73,8 @@ class _Builder:
                 self.too_deep = True
                 self.problems.append(too_deep_problem(self.file, node.start_mark))
             return None
+        if isinstance(node, ScalarNode):
+            return self.scalar(node, path)  # holds nothing, so it cannot hold itself
         if id(node) in self.active:
             self.problem(node, path, "recursive YAML alias: an alias refers to its own parent")
             return None
@@ -95,10 +93,10 @@ class _Builder:
             self.problem(node, path, f"unsupported YAML tag {short_tag(node.tag)}")
             return None
         out = LocMap(node_location(self.file, node))
-        for key, entry in self.flatten(node, path, 0).items():
-            out[key] = self.build(entry.value, [*path, key])
-            out.key_locs[key] = node_location(self.file, entry.key)
-            out.value_locs[key] = node_location(self.file, entry.value)
+        for key, (key_node, value_node) in self.flatten(node, path, 0).items():
+            out[key] = self.build(value_node, [*path, key])
+            out.key_locs[key] = node_location(self.file, key_node)
+            out.value_locs[key] = node_location(self.file, value_node)
         return out
 
     def flatten(self, node: MappingNode, path: list[PathItem], depth: int) -> _Entries:
@@ -108,7 +106,10 @@ class _Builder:
         merged mapping is itself flattened first. Where two merged mappings give different
         values for a key the mapping does not set itself, YAML implementations disagree
         (the spec says the first wins; PyYAML 6 sometimes keeps the last), so that is
-        refused rather than guessed. Each node is flattened once, so aliases cost nothing.
+        refused rather than guessed. A node that merges, or has a problem, is flattened once
+        (its aliases cost nothing and say its problems once); the others, nearly all, are not
+        remembered: flattening them again costs what building them again costs anyway, and
+        remembering them all cost a tenth of a large manifest's memory.
         """
         done = self.flattened.get(id(node))
         if done is not None:
@@ -120,14 +121,18 @@ class _Builder:
             self.problem(node, path, "recursive YAML merge: a mapping merges itself")
             return {}
         self.flattening.add(id(node))
+        problems = len(self.problems)
         try:
-            entries = self._flatten(node, path, depth)
+            entries, merged = self._flatten(node, path, depth)
         finally:
             self.flattening.discard(id(node))
-        self.flattened[id(node)] = entries
+        if merged or len(self.problems) > problems:
+            self.flattened[id(node)] = entries
         return entries
 
-    def _flatten(self, node: MappingNode, path: list[PathItem], depth: int) -> _Entries:
+    def _flatten(
+        self, node: MappingNode, path: list[PathItem], depth: int
+    ) -> tuple[_Entries, bool]:
         explicit: _Entries = {}
         sources: list[_Entries] = []
         merge_key: Node | None = None
@@ -153,7 +158,7 @@ class _Builder:
                 # "ON", not YAML 1.1's True, and `123:` is "123".
                 key = str(key_node.value)
                 if key in explicit:
-                    where = node_location(self.file, explicit[key].key)
+                    where = node_location(self.file, explicit[key][0])
                     self.problem(
                         key_node,
                         [*path, key],
@@ -162,24 +167,26 @@ class _Builder:
                         hint="remove or rename one of them",
                     )
                     continue
-                explicit[key] = _Entry(key_node, value_node)
+                explicit[key] = (key_node, value_node)
+        if merge_key is None:
+            return explicit, False
         merged: _Entries = {}
         for source in sources:
             for key, entry in source.items():
                 if key in explicit:
                     continue
                 first = merged.setdefault(key, entry)
-                if first.value is not entry.value:
+                if first[1] is not entry[1]:
                     assert merge_key is not None
                     self.problem(
                         merge_key,
                         [*path, key],
                         f"merged mappings disagree on {describe(key, 'a key')}: "
-                        f"{node_location(self.file, first.key)} and "
-                        f"{node_location(self.file, entry.key)}",
+                        f"{node_location(self.file, first[0])} and "
+                        f"{node_location(self.file, entry[0])}",
                         hint="YAML implementations differ on which wins; set the key here",
                     )
-        return {**merged, **explicit}
+        return {**merged, **explicit}, True
 
     def merge_sources(self, node: Node, path: list[PathItem], depth: int) -> list[_Entries]:
         if isinstance(node, SequenceNode) and node.tag == SEQ_TAG:
@@ -207,6 +214,8 @@ class _Builder:
         return out
 
     def scalar(self, node: Node, path: list[PathItem]) -> Any:
+        if node.tag == STR_TAG:
+            return node.value  # what the constructor returns for text, at a fraction of the cost
         try:
             return self.constructor.construct_object(node, deep=True)
         except Exception:
@@ -223,14 +232,15 @@ def build_yaml(file: str, node: Node) -> tuple[Any, list[Problem]]:
     return builder.build(node, []), builder.problems
 
 
-def load_yaml(file: str, text: str) -> tuple[Any, list[Problem]]:
+def load_yaml(file: str, text: str, *, libyaml: bool = True) -> tuple[Any, list[Problem]]:
     """The single document in `text`, with locations; and every problem found reading it.
 
-    The value is None when the document is empty or unreadable.
+    The value is None when the document is empty or unreadable. `libyaml`: as in `parse_yaml`.
     """
-    nodes, problems = parse_yaml(file, text)
-    if problems or not nodes:
-        return None, problems
-    if len(nodes) > 1:
-        return None, [second_document_problem(file, nodes[1])]
-    return build_yaml(file, nodes[0])
+    with paused_gc():
+        nodes, problems = parse_yaml(file, text, libyaml=libyaml)
+        if problems or not nodes:
+            return None, problems
+        if len(nodes) > 1:
+            return None, [second_document_problem(file, nodes[1])]
+        return build_yaml(file, nodes[0])

@@ -55,7 +55,8 @@ class ItemReader:
     def __init__(self, file: str, problems: list[Problem]) -> None:
         self.base_dir = os.path.dirname(file) or "."
         self.problems = problems
-        self.paths: dict[Location, str] = {}
+        # Formatted only for a message: formatting every item's path cost a tenth of a load.
+        self.paths: dict[Location, tuple[PathItem, ...]] = {}
 
     def problem(
         self, where: Location, path: list[PathItem], message: str, hint: str | None = None
@@ -73,7 +74,7 @@ class ItemReader:
     ) -> DesiredItem | None:
         spec = items[name]
         where = key_location(items, name)
-        self.paths[where] = format_path(path)
+        self.paths[where] = tuple(path)
         credential = credential_problem(name, f"a {kind} name")
         refused = credential or _NAME_RULES[kind](name)
         if refused:

@@ -79,11 +79,14 @@ def run_size_warnings(desired: DesiredState) -> tuple[Problem, ...]:
     repository of the organisation (as if it were private: a public one sees only `all`).
     Values are not read: inline text counts, a file its size on disk, an env value nothing.
     """
-    org_vars: dict[str, list[DesiredItem]] = {}
-    repo_vars: dict[str, list[DesiredItem]] = {}
+    # Sizes are summed per organisation (variables every repository sees) and per repository
+    # (organisation variables selecting it, its own): linear in the manifest, where checking
+    # every variable against every repository was quadratic. Each: [bytes, values not counted].
+    everywhere: dict[str, list[int]] = {}
+    per_repo: dict[str, list[int]] = {}
     places: dict[str, tuple[Location, str]] = {}  # where to point for each repository
     named: dict[str, str] = {}
-    for group in desired.groups:
+    for group in desired.groups:  # one per scope and app, once merged
         scope = group.scope
         if scope.kind is ScopeKind.ENVIRONMENT:
             named.setdefault(scope.name.lower(), scope.name)
@@ -92,25 +95,32 @@ def run_size_warnings(desired: DesiredState) -> tuple[Problem, ...]:
         if scope.kind is ScopeKind.REPO:
             named.setdefault(scope.name.lower(), scope.name)
             if group.app is App.ACTIONS:
-                repo_vars[scope.name.lower()] = variables
+                for item in variables:
+                    _add(per_repo, scope.name.lower(), _size(item))
                 path = format_path(group_path(scope, group.app))
                 places[scope.name.lower()] = (group.location, path)
         elif group.app is App.ACTIONS:
-            org_vars[scope.name.lower()] = variables
+            org = scope.name.lower()
+            everywhere.setdefault(org, [0, 0])
             path = format_path(group_path(scope, group.app))
-            places.setdefault(scope.name.lower(), (group.location, path))
+            places.setdefault(org, (group.location, path))
             for item in variables:
+                size = _size(item)
+                if item.visibility is not Visibility.SELECTED:
+                    _add(everywhere, org, size)
+                    continue
+                for repo in {r.lower() for r in item.repositories or ()}:
+                    _add(per_repo, f"{org}/{repo}", size)
                 for repo in item.repositories or ():
                     named.setdefault(f"{scope.name}/{repo}".lower(), f"{scope.name}/{repo}")
     warnings: list[Problem] = []
     for key, repo in sorted(named.items()):
-        org, _, bare = key.partition("/")
-        seen = [v for v in org_vars.get(org, []) if _reaches(v, bare)] + repo_vars.get(key, [])
-        sizes = [_size(v) for v in seen]
-        total = sum(size for size, _ in sizes)
+        org = key.partition("/")[0]
+        base, extra = everywhere.get(org, [0, 0]), per_repo.get(key, [0, 0])
+        total = base[0] + extra[0]
         if total <= MAX_RUN_VARIABLE_BYTES:
             continue
-        unknown = sum(1 for _, known in sizes if not known)
+        unknown = base[1] + extra[1]
         location, path = places.get(key) or places[org]
         values = "1 value" if unknown == 1 else f"{unknown} values"
         uncounted = f"; {values} from env or missing files not counted" if unknown else ""
@@ -130,10 +140,10 @@ def run_size_warnings(desired: DesiredState) -> tuple[Problem, ...]:
     return tuple(warnings)
 
 
-def _reaches(variable: DesiredItem, repo: str) -> bool:
-    if variable.visibility is Visibility.SELECTED:
-        return repo in {r.lower() for r in variable.repositories or ()}
-    return True
+def _add(sums: dict[str, list[int]], key: str, size: tuple[int, bool]) -> None:
+    counted = sums.setdefault(key, [0, 0])
+    counted[0] += size[0]
+    counted[1] += 0 if size[1] else 1
 
 
 def _size(variable: DesiredItem) -> tuple[int, bool]:

@@ -18,7 +18,7 @@ from reconciler.manifest.discovery import MAX_FILE_BYTES, Skipped, not_a_manifes
 from reconciler.manifest.dump import dump_manifest
 from reconciler.manifest.limits import count_problems, run_size_warnings, scope_text
 from reconciler.manifest.located import format_path, item_path
-from reconciler.manifest.parse import decode, parse_yaml, second_document_problem
+from reconciler.manifest.parse import decode, parse_yaml, paused_gc, second_document_problem
 from reconciler.manifest.read import FileManifest, read_manifest
 from reconciler.manifest.redact import describe
 from reconciler.model import (
@@ -35,7 +35,7 @@ from reconciler.model import (
     ScopeKind,
     Settings,
 )
-from reconciler.values.env_policy import env_refusal
+from reconciler.values.env_policy import EnvRefusal, env_refusal
 from reconciler.values.resolver import Resolver
 
 # The manifest key each source kind is written under, for a problem's path.
@@ -59,11 +59,14 @@ class LoadResult:
     warnings: tuple[Problem, ...] = ()
 
 
-def load_manifests(paths: Sequence[str], *, extra_allow_env: Sequence[str] = ()) -> LoadResult:
+def load_manifests(
+    paths: Sequence[str], *, extra_allow_env: Sequence[str] = (), libyaml: bool = True
+) -> LoadResult:
     """Read, validate and merge the manifests at `paths` (files or directories).
 
     Which files in a directory are manifests is decided by `discovery`.
     Raises ManifestError carrying every problem found in every file.
+    `libyaml=False` parses with the pure-Python parser (see `parse`), for comparisons.
     """
     problems: list[Problem] = []
     skipped: list[Skipped] = []
@@ -86,7 +89,8 @@ def load_manifests(paths: Sequence[str], *, extra_allow_env: Sequence[str] = ())
             real = os.path.realpath(file)
             if real in seen:  # `dir/` and `dir/x.yaml` both given: read it once
                 continue
-            manifest = _read(file, named=named, problems=problems)
+            with paused_gc():
+                manifest = _read(file, named=named, problems=problems, libyaml=libyaml)
             if isinstance(manifest, Skipped):
                 skipped.append(manifest)
                 continue
@@ -120,7 +124,9 @@ def _read_bytes(file: str) -> bytes | str:
         return e.problem
 
 
-def _read(file: str, *, named: bool, problems: list[Problem]) -> FileManifest | Skipped:
+def _read(
+    file: str, *, named: bool, problems: list[Problem], libyaml: bool
+) -> FileManifest | Skipped:
     """One file's manifest, or why a file found in a directory is not one.
 
     Anything broken is a problem whether the file was named or found (see
@@ -134,7 +140,7 @@ def _read(file: str, *, named: bool, problems: list[Problem]) -> FileManifest | 
     if text is None:
         problems.extend(found)
         return FileManifest.empty(file)
-    documents, found = parse_yaml(file, text)
+    documents, found = parse_yaml(file, text, libyaml=libyaml)
     if found:
         problems.extend(found)
         return FileManifest.empty(file)
@@ -160,7 +166,6 @@ def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredSta
     firsts: dict[tuple[Scope, App], DesiredGroup] = {}
     declared: dict[tuple[Scope, App], list[DesiredGroup]] = {}  # every file's, for its kinds
     members: dict[tuple[Scope, App], dict[tuple[Kind, str], DesiredItem]] = {}
-    paths = {loc: path for m in manifests for loc, path in m.item_paths.items()}
     allow_env: list[str] = []
     allow_env_at: list[tuple[str, Location]] = []
     drift: tuple[DriftPolicy, Location] | None = None
@@ -195,7 +200,7 @@ def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredSta
             for item in group.items:
                 earlier = items.setdefault((item.kind, item.name), item)
                 if earlier is not item:
-                    problems.extend(_defined_twice(earlier, item, paths))
+                    problems.extend(_defined_twice(earlier, item, manifests))
     merged: list[DesiredGroup] = []
     for key in sorted(firsts):
         first = firsts[key]
@@ -213,8 +218,17 @@ def _merge(manifests: list[FileManifest], problems: list[Problem]) -> DesiredSta
     return DesiredState(tuple(merged), settings, tuple(m.file for m in manifests))
 
 
+def _item_path(manifests: Sequence[FileManifest], location: Location) -> str | None:
+    """Where the item written at `location` is, as its file spells it (asked for a message)."""
+    for manifest in manifests:
+        found = manifest.item_paths.get(location)
+        if found is not None:
+            return format_path(found)
+    return None
+
+
 def _defined_twice(
-    first: DesiredItem, again: DesiredItem, paths: Mapping[Location, str]
+    first: DesiredItem, again: DesiredItem, manifests: Sequence[FileManifest]
 ) -> Iterable[Problem]:
     """The same secret (or variable) in two files: an error at both places, each pointing at
     the other, so whichever file a reader opens says where the other definition is."""
@@ -222,7 +236,7 @@ def _defined_twice(
     for here, there, verb in ((again, first, "already"), (first, again, "also")):
         app = "" if here.scope.kind is ScopeKind.ENVIRONMENT else f" of {here.app}"
         what = f"{here.kind} {here.name}{app} in {scope_text(here.scope)}"
-        path = paths.get(here.location) or format_path(item_path(here))
+        path = _item_path(manifests, here.location) or format_path(item_path(here))
         yield Problem(here.location, path, f"{what} is {verb} defined at {there.location}", hint)
 
 
@@ -233,16 +247,18 @@ def _bool(value: bool) -> str:
 def _env_problems(
     secrets: Iterable[DesiredItem], manifests: list[FileManifest], allow: tuple[str, ...]
 ) -> Iterable[Problem]:
-    paths = {loc: path for m in manifests for loc, path in m.item_paths.items()}
+    refusals: dict[str, EnvRefusal | None] = {}  # many secrets often read one variable
     for secret in secrets:
         source = secret.source
         if not isinstance(source, EnvSource):
             continue
-        refused = env_refusal(source.var, allow)
+        if source.var not in refusals:
+            refusals[source.var] = env_refusal(source.var, allow)
+        refused = refusals[source.var]
         if refused:
             yield Problem(
                 source.location,
-                f"{paths.get(secret.location, '')}.value.env",
+                f"{_item_path(manifests, secret.location) or ''}.value.env",
                 refused.message,
                 refused.hint,
             )

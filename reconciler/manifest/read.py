@@ -56,7 +56,8 @@ class FileManifest:
     problems: tuple[Problem, ...] = ()
     group_paths: Mapping[GroupKey, str] = field(default_factory=dict)
     prune_locations: Mapping[GroupKey, Location] = field(default_factory=dict)
-    item_paths: Mapping[Location, str] = field(default_factory=dict)  # by the item's location
+    # By the item's location; `format_path` spells one.
+    item_paths: Mapping[Location, tuple[PathItem, ...]] = field(default_factory=dict)
     drift: tuple[DriftPolicy, Location] | None = None
     allow_env_at: tuple[tuple[str, Location], ...] = ()  # where each entry was written
 

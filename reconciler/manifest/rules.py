@@ -14,7 +14,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from reconciler.manifest.redact import describe, looks_like_credential, showable
@@ -64,6 +64,8 @@ def credential_problem(name: str, noun: str) -> str | None:
 def org_name_problem(name: str) -> str | None:
     if not name:
         return "organisation name is empty"
+    if len(name) <= 39 and _ORG_RE.fullmatch(name):
+        return None  # before `describe`, which costs more than the check, once per name
     shown = describe(name, "the organisation name")
     if len(name) > 39:
         return f"organisation name {shown} is longer than 39 characters"
@@ -80,6 +82,8 @@ def repo_name_problem(name: str) -> str | None:
         return f'"{name}" is not a repository name'
     if not name:
         return "repository name is empty"
+    if len(name) <= 100 and _REPO_RE.fullmatch(name):
+        return None
     shown = describe(name, "the repository name")
     if len(name) > 100:
         return f"repository name {shown} is longer than 100 characters"
@@ -98,6 +102,9 @@ def repo_full_name_problem(name: str) -> str | None:
 def secret_name_problem(name: str, noun: str = "secret") -> str | None:
     if not name:
         return f"{noun} name is empty"
+    valid = _SECRET_RE.fullmatch(name) and not name[0].isdigit()
+    if valid and not name.upper().startswith("GITHUB_"):
+        return None
     shown = describe(name, "")
     if not _SECRET_RE.fullmatch(name):
         return f'{noun} name {shown} may contain only letters, digits and "_"'
@@ -116,6 +123,8 @@ def variable_name_problem(name: str) -> str | None:
 def environment_name_problem(name: str) -> str | None:
     if not name:
         return "environment name is empty"
+    if len(name) <= MAX_ENVIRONMENT_NAME and name.isprintable():
+        return None  # isprintable() is False for every control character (and for more)
     shown = describe(name, "")
     if len(name) > MAX_ENVIRONMENT_NAME:
         return f"environment name {shown} is longer than {MAX_ENVIRONMENT_NAME} characters"
@@ -136,9 +145,9 @@ def suggest(word: str, candidates: Iterable[str]) -> str:
 @cache
 def schema() -> dict[str, Any]:
     """schemas/manifest.schema.json: in a checkout through the package's link to it, in a
-    built wheel as the copy the build made of that link (one source of truth either way)."""
-    text = (
-        resources.files("reconciler.manifest").joinpath("manifest.schema.json").read_text("utf-8")
-    )
+    built wheel as the copy the build made of that link (one source of truth either way).
+    Read beside this module rather than through importlib.resources, whose import costs a
+    millisecond of every `validate` (the package is always installed as files)."""
+    text = Path(__file__).with_name("manifest.schema.json").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded

@@ -1,6 +1,6 @@
-"""The JSON Schema pass: jsonschema's errors as readable, located problems.
+"""The JSON Schema pass: schema errors (`json_schema`) as readable, located problems.
 
-Raw jsonschema messages quote the offending instance, which could be a pasted secret (or a
+A validator's own messages quote the offending instance, which could be a pasted secret (or a
 variable's value), so every error is rewritten here and nothing under `value` is echoed.
 Names are left to the semantic pass (`read`), which can say why a name is wrong.
 """
@@ -11,11 +11,8 @@ import json
 from collections.abc import Iterator
 from functools import cache
 
-# No stubs for jsonschema in the venv (types-jsonschema is not a dependency yet).
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
-
 from reconciler.errors import Problem
+from reconciler.manifest.json_schema import CompiledSchema, SchemaError, compile_schema
 from reconciler.manifest.located import LocMap, PathItem, format_path, key_location, locate
 from reconciler.manifest.redact import describe
 from reconciler.manifest.rules import APPS, SOURCE_HINT, VARIABLE_SOURCE_HINT, schema, suggest
@@ -41,8 +38,8 @@ _QUOTE_HINT = (
 
 
 @cache
-def _validator() -> Draft202012Validator:
-    return Draft202012Validator(schema())
+def _validator() -> CompiledSchema:
+    return compile_schema(schema())
 
 
 def _kind(instance: object) -> str:
@@ -92,7 +89,7 @@ def schema_problems(doc: object, file: str) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
-def _translate(error: ValidationError, doc: object, file: str) -> Iterator[Problem]:
+def _translate(error: SchemaError, doc: object, file: str) -> Iterator[Problem]:
     path: list[PathItem] = list(error.absolute_path)
     where = locate(doc, path) or Location(file, 1, 1)
     jpath = format_path(path)
@@ -158,7 +155,7 @@ def _required_hint(key: str, path: list[PathItem]) -> str | None:
 
 
 def _type_problem(
-    error: ValidationError, path: list[PathItem], where: Location, jpath: str, in_value: bool
+    error: SchemaError, path: list[PathItem], where: Location, jpath: str, in_value: bool
 ) -> Problem:
     expected = error.validator_value
     words = " or ".join(
@@ -190,7 +187,7 @@ def _type_problem(
     return Problem(where, jpath, f"expected {words}, got {got}", hint)
 
 
-def _unknown_keys(error: ValidationError, path: list[PathItem], file: str) -> Iterator[Problem]:
+def _unknown_keys(error: SchemaError, path: list[PathItem], file: str) -> Iterator[Problem]:
     instance = error.instance
     if not isinstance(instance, dict):
         return

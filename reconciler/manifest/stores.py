@@ -52,9 +52,18 @@ _ARGUMENT_HINT = (
 )
 
 
+# Every key `store_problems` looks at.
+_STORE_FIELDS = frozenset(
+    {"age", "key", "aws", "json_key", "version_stage", "version_id", "region", "command"}
+    | {"timeout"}
+)
+
+
 def store_problems(value: LocMap, path: list[PathItem], base_dir: str) -> list[Problem]:
     """Every problem of the store keys `value` holds, whatever else is wrong with it (the
     schema reports shapes: wrong types and empty text are skipped here)."""
+    if _STORE_FIELDS.isdisjoint(value):
+        return []  # an env, file or sealed value: most of a large manifest's
     problems = list(_problems(value, path, base_dir))
     problems.extend(_region_problems(value, path))
     return problems

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import NoReturn
@@ -44,6 +43,8 @@ def normalise(armored: str) -> str:
 
 
 def version_of(armored: str) -> str:
+    import hashlib  # here, not at the top: `validate` imports this module for its name rule
+
     return "age:" + hashlib.sha256(normalise(armored).encode("ascii")).hexdigest()
 
 

@@ -13,7 +13,6 @@ metadata; none where only the value itself can tell (env, file, command).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -223,6 +222,8 @@ def _checked(source: Source, data: bytes) -> SecretValue:
 
 
 def _sha256(text: str) -> str:
+    import hashlib  # here, not at the top: the CLI's start-up imports this module
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
