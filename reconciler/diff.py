@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 
 from reconciler.ledger.format import EntryKey, Ledger, entry_key
 from reconciler.model import (
+    NO_COST,
+    ApiCost,
     App,
     DesiredGroup,
     DesiredItem,
@@ -66,7 +68,7 @@ def diff(
     live: LiveState,
     values: ValuePolicy,
     *,
-    reads: int = 0,
+    cost: ApiCost = NO_COST,
     facts: ValueFacts | None = None,
     variables: VariableFacts | None = None,
 ) -> Plan:
@@ -83,7 +85,7 @@ def diff(
             changes.extend(_diff_secrets(group, held, values, facts))
         if group.manages(Kind.VARIABLE):
             changes.extend(_diff_variables(group, held, variable_facts))
-    return Plan(tuple(sorted(changes, key=Change.sort_key)), values, reads)
+    return Plan(tuple(sorted(changes, key=Change.sort_key)), values, cost)
 
 
 def _unlisted(group: DesiredGroup, live: LiveGroup, kind: Kind) -> list[Change]:

@@ -8,14 +8,14 @@ LiveState is identical whatever the interleaving.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable
+from functools import partial
 from types import MappingProxyType
-from typing import TypeVar
 
-from reconciler.errors import Problem, UnknownRepositoriesError
+from reconciler.errors import ApiError
 from reconciler.github.client import GitHubClient
+from reconciler.github.read_graph import ReadGraph
+from reconciler.github.repo_ids import RepoRef, resolve_repositories
 from reconciler.github.repositories import RepoItem
 from reconciler.github.secrets import SecretItem
 from reconciler.github.transport import read_pool
@@ -27,7 +27,6 @@ from reconciler.model import (
     LiveGroup,
     LiveItem,
     LiveState,
-    Location,
     PublicKey,
     Scope,
     ScopeKind,
@@ -35,26 +34,14 @@ from reconciler.model import (
     Visibility,
 )
 
-T = TypeVar("T")
-R = TypeVar("R")
-
-# Below this many names in one org, per-repository GETs are never worse than a listing.
-_DIRECT_LOOKUP_MAX = 2
-
-
-@dataclass(frozen=True, slots=True)
-class RepoRef:
-    full_name: str
-    location: Location
-    path: str
-
 
 def _repo_refs(desired: DesiredState) -> list[RepoRef]:
     refs: list[RepoRef] = []
     for group in desired.groups:
         if group.scope.kind is not ScopeKind.ORG:
             # An environment's repository too: an unknown one is reported with the others.
-            refs.append(RepoRef(group.scope.name, group.location, f"repos.{group.scope.name}"))
+            name = group.scope.name
+            refs.append(RepoRef(name, group.location, f"repos.{name}", needs_id=False))
             continue
         for item in group.items:
             for i, (name, loc) in enumerate(
@@ -66,77 +53,6 @@ def _repo_refs(desired: DesiredState) -> list[RepoRef]:
                 )
                 refs.append(RepoRef(f"{group.scope.name}/{name}", loc, path))
     return refs
-
-
-def _map(pool: ThreadPoolExecutor, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
-    return list(pool.map(fn, items))
-
-
-def resolve_repositories(
-    client: GitHubClient, refs: Sequence[RepoRef], pool: ThreadPoolExecutor
-) -> dict[str, int]:
-    """lower-cased `owner/repo` -> id for every referenced repository, with the fewest requests.
-
-    Per owner: with few names, one GET each; otherwise the first page of the org listing tells
-    how many pages there are (its `rel="last"` link), and we either read the remaining pages (all
-    owners' pages concurrently) or GET the names still missing, whichever is fewer. Every
-    unknown repository is reported at once.
-    """
-    wanted: dict[str, set[str]] = defaultdict(set)
-    for ref in refs:
-        owner, name = ref.full_name.lower().split("/", 1)
-        wanted[owner].add(name)
-
-    owners = sorted(wanted)
-    ids: dict[str, int] = {}
-
-    def record(owner: str, items: list[RepoItem]) -> None:
-        for item in items:
-            name = item.name.lower()
-            if name in wanted[owner] and (item.owner or "").lower() == owner:
-                ids[f"{owner}/{name}"] = item.id
-
-    listed = [o for o in owners if len(wanted[o]) > _DIRECT_LOOKUP_MAX]
-    rest_pages: list[tuple[str, int]] = []
-    for owner, (items, last) in zip(
-        listed, _map(pool, lambda o: client.repos.org_page(o, 1), listed), strict=True
-    ):
-        record(owner, items)
-        missing = sum(1 for n in wanted[owner] if f"{owner}/{n}" not in ids)
-        # Read the remaining pages only when that is fewer requests than one GET per name.
-        if missing and last - 1 <= missing:
-            rest_pages += [(owner, page) for page in range(2, last + 1)]
-    for (owner, _), (items, _) in zip(
-        rest_pages,
-        _map(pool, lambda job: client.repos.org_page(job[0], job[1]), rest_pages),
-        strict=True,
-    ):
-        record(owner, items)
-    lookups = sorted(
-        f"{owner}/{name}"
-        for owner in owners
-        for name in wanted[owner]
-        if f"{owner}/{name}" not in ids
-    )
-    for full_name, repo in zip(lookups, _map(pool, client.repos.get, lookups), strict=True):
-        if repo is not None:
-            ids[full_name] = repo.id
-
-    unknown = [ref for ref in refs if ref.full_name.lower() not in ids]
-    if unknown:
-        raise UnknownRepositoriesError(
-            [
-                Problem(
-                    ref.location,
-                    ref.path,
-                    f'unknown repository "{ref.full_name}"',
-                    "check the spelling; the token must be able to see the repository "
-                    "(Metadata: read)",
-                )
-                for ref in unknown
-            ]
-        )
-    return ids
 
 
 def _live_secret(item: SecretItem, selected: frozenset[str] | None) -> LiveItem:
@@ -162,107 +78,169 @@ def _live_variable(item: VariableItem, selected: frozenset[str] | None) -> LiveI
 ListJob = tuple[Scope, App, Kind]
 
 
-def _list_jobs(desired: DesiredState, existing: frozenset[Scope]) -> list[ListJob]:
-    """One listing per (scope, app, kind) the manifest manages; none in an environment that
-    does not exist yet (the plan creates it, and it holds nothing)."""
-    jobs: list[ListJob] = []
-    for group in desired.groups:
-        if group.scope.kind is ScopeKind.ENVIRONMENT and group.scope not in existing:
-            continue
-        jobs += [(group.scope, group.app, kind) for kind in _ITEM_KINDS if group.manages(kind)]
-    return jobs
-
-
 _ITEM_KINDS = (Kind.SECRET, Kind.VARIABLE)
-
-
-def read_environments(
-    client: GitHubClient, desired: DesiredState, pool: ThreadPoolExecutor
-) -> frozenset[Scope]:
-    """The environments the manifest writes into that exist: one listing per repository."""
-    wanted = desired.environments()
-    repos = sorted({scope.name.lower() for scope in wanted})
-    listed = dict(zip(repos, _map(pool, client.environments.names, repos), strict=True))
-    return frozenset(
-        scope
-        for scope in wanted
-        if scope.environment.lower() in {n.lower() for n in listed[scope.name.lower()]}
-    )
 
 
 def read_live(
     desired: DesiredState, client: GitHubClient, *, concurrency: int = 8
 ) -> tuple[LiveState, dict[tuple[Scope, App], PublicKey]]:
     """Live secrets and variables for every (scope, app) the manifest names, plus the public
-    keys of the scopes whose sealed values must be checked against the current key."""
-    # Per kind: a secret and a variable may share a name, and only the managed one's
-    # selection is read.
-    managed: dict[tuple[Scope, App, Kind], set[str]] = defaultdict(set)
-    for g in desired.groups:
-        for s in g.items:
-            if s.visibility is Visibility.SELECTED:
-                managed[(g.scope, g.app, s.kind)].add(s.name)
+    keys of the scopes whose sealed values must be checked against the current key.
+
+    One dependency graph: every listing, environment list and key starts at once, an
+    environment's listings as soon as its repository's environments are known, a selection
+    as soon as the listing naming it answered, and every page after a list's first at once.
+    Repository ids come from the live selections; only names found in none of them (nor as
+    a repository scope that answered) are resolved, at the end."""
+    reading = _Reading(desired, client)
     with read_pool(client.transport, concurrency) as pool:
-        repo_ids = resolve_repositories(client, _repo_refs(desired), pool)
-        environments = read_environments(client, desired, pool)
-        jobs = _list_jobs(desired, environments)
-        listed = _map(pool, lambda job: _list(client, *job), jobs)
-        selection_jobs = [
-            (scope, app, kind, item.name.upper())
-            for (scope, app, kind), items in zip(jobs, listed, strict=True)
-            for item in items
-            if item.visibility is Visibility.SELECTED
-            and item.name.upper() in managed[(scope, app, kind)]
+        graph = ReadGraph(pool)
+        reading.start(graph)
+        graph.run()
+        # Including a repository scope whose listing was refused as not found: unknown, or
+        # a refusal?
+        refs = [
+            r
+            for r in _repo_refs(desired)
+            if r.full_name.lower() not in (reading.repo_ids if r.needs_id else reading.known)
         ]
-        selections = _map(
-            pool,
-            lambda job: client.of_kind(job[2]).selected_repositories(job[0], job[1], job[3]),
-            selection_jobs,
-        )
-        sealed_scopes = sorted(
+        found = resolve_repositories(client, refs, pool)
+        if reading.not_found_errors:
+            raise reading.not_found_errors[0]
+    for full_name, repo_id in found.items():
+        reading.repo_ids.setdefault(full_name, repo_id)
+    return reading.state(), reading.keys
+
+
+class _Reading:
+    """What the graph has read so far; its callbacks run on one thread."""
+
+    def __init__(self, desired: DesiredState, client: GitHubClient) -> None:
+        self.desired = desired
+        self.client = client
+        self.managed: dict[tuple[Scope, App, Kind], set[str]] = defaultdict(set)
+        for g in desired.groups:
+            for s in g.items:
+                if s.visibility is Visibility.SELECTED:
+                    self.managed[(g.scope, g.app, s.kind)].add(s.name)
+        self.listed: dict[ListJob, list[SecretItem] | list[VariableItem]] = {}
+        self.selections: dict[tuple[Scope, App, Kind, str], frozenset[str]] = {}
+        self.repo_ids: dict[str, int] = {}
+        self.known: set[str] = set()  # lower-cased owner/repo that exist
+        self.environments: set[Scope] = set()
+        self.keys: dict[tuple[Scope, App], PublicKey] = {}
+        self.not_found_errors: list[ApiError] = []
+
+    def start(self, graph: ReadGraph) -> None:
+        wanted = self.desired.environments()
+        for repo in sorted({scope.name.lower() for scope in wanted}):
+            in_repo = [s for s in wanted if s.name.lower() == repo]
+            graph.add(
+                partial(self.client.environments.names, repo),
+                partial(self._environments, graph, in_repo),
+                self._missing(in_repo[0]),
+            )
+        for group in self.desired.groups:
+            if group.scope.kind is not ScopeKind.ENVIRONMENT:
+                self._list_group(graph, group.scope, group.app)
+        for scope, app in self._sealed(lambda scope: scope.kind is not ScopeKind.ENVIRONMENT):
+            graph.add(partial(self.client.secrets.public_key, scope, app), self._key(scope, app))
+
+    def _missing(self, scope: Scope) -> Callable[[BaseException], bool]:
+        """A read in a repository that may not exist: its 404 is remembered, for the
+        repository to be resolved (and reported with its manifest location) at the end."""
+
+        def recover(error: BaseException) -> bool:
+            if not isinstance(error, ApiError) or error.request.status != 404:
+                return False
+            self.not_found_errors.append(error)
+            return True
+
+        return recover
+
+    def _environments(self, graph: ReadGraph, wanted: list[Scope], names: list[str]) -> None:
+        self.known.add(wanted[0].name.lower())
+        existing = {n.lower() for n in names}
+        for scope in wanted:
+            if scope.environment.lower() in existing:
+                self.environments.add(scope)
+                for group in self.desired.groups:
+                    if group.scope == scope:
+                        self._list_group(graph, scope, group.app)
+        for scope, app in self._sealed(
+            lambda scope: scope in self.environments and scope in wanted
+        ):
+            graph.add(partial(self.client.secrets.public_key, scope, app), self._key(scope, app))
+
+    def _sealed(self, where: Callable[[Scope], bool]) -> list[tuple[Scope, App]]:
+        return sorted(
             {
                 (s.scope, s.app)
-                for s in desired.items()
-                if isinstance(s.source, SealedSource)
-                and (s.scope.kind is not ScopeKind.ENVIRONMENT or s.scope in environments)
+                for s in self.desired.items()
+                if isinstance(s.source, SealedSource) and where(s.scope)
             },
             key=lambda k: (k[0].key, k[1].value),
         )
-        keys = _map(pool, lambda k: client.secrets.public_key(k[0], k[1]), sealed_scopes)
 
-    selected_by_key: dict[tuple[Scope, App, Kind, str], frozenset[str]] = {}
-    for (scope, app, kind, name), repos in zip(selection_jobs, selections, strict=True):
-        selected_by_key[(scope, app, kind, name)] = frozenset(r.name.lower() for r in repos)
-        # A live selection names repositories the manifest may no longer name; removing one
-        # of them needs its id, which this listing already gave.
-        for r in repos:
-            repo_ids.setdefault(f"{scope.org}/{r.name}".lower(), r.id)
-    by_group: dict[tuple[Scope, App], list[LiveItem]] = {
-        (g.scope, g.app): [] for g in desired.groups
-    }
-    for (scope, app, kind), items in zip(jobs, listed, strict=True):
+    def _key(self, scope: Scope, app: App) -> Callable[[PublicKey], None]:
+        def got(key: PublicKey) -> None:
+            self.keys[(scope, app)] = key
+
+        return got
+
+    def _list_group(self, graph: ReadGraph, scope: Scope, app: App) -> None:
+        group = next(g for g in self.desired.groups if g.scope == scope and g.app is app)
+        recover = self._missing(scope) if scope.kind is not ScopeKind.ORG else None
+        if group.manages(Kind.SECRET):
+            done = partial(self._listed, graph, (scope, app, Kind.SECRET))
+            graph.add_paged(self.client.secrets.paged(scope, app), done, recover)
+        if group.manages(Kind.VARIABLE):
+            done = partial(self._listed, graph, (scope, app, Kind.VARIABLE))
+            graph.add_paged(self.client.variables.paged(scope, app), done, recover)
+
+    def _listed(
+        self, graph: ReadGraph, job: ListJob, items: list[SecretItem] | list[VariableItem]
+    ) -> None:
+        scope, app, kind = job
+        if scope.kind is ScopeKind.REPO:
+            self.known.add(scope.name.lower())
+        self.listed[job] = items
         for item in items:
-            selected = selected_by_key.get((scope, app, kind, item.name.upper()))
-            by_group[(scope, app)].append(
-                _live_variable(item, selected)
-                if isinstance(item, VariableItem)
-                else _live_secret(item, selected)
-            )
-    live_groups = tuple(
-        LiveGroup(scope, app, tuple(sorted(items, key=lambda s: (s.kind.value, s.name))))
-        for (scope, app), items in by_group.items()
-    )
-    state = LiveState(
-        groups=live_groups,
-        repo_ids=MappingProxyType(repo_ids),
-        environments=environments,
-    )
-    return state, dict(zip(sealed_scopes, keys, strict=True))
+            name = item.name.upper()
+            if item.visibility is Visibility.SELECTED and name in self.managed[job]:
+                paged = self.client.of_kind(kind).paged_selection(scope, app, name)
+                graph.add_paged(paged, partial(self._selection, (scope, app, kind, name)))
 
+    def _selection(self, key: tuple[Scope, App, Kind, str], repos: list[RepoItem]) -> None:
+        self.selections[key] = frozenset(r.name.lower() for r in repos)
+        # The ids every selected name needs, without listing the organisation's repositories.
+        for r in repos:
+            full_name = f"{key[0].org}/{r.name}".lower()
+            self.repo_ids.setdefault(full_name, r.id)
+            self.known.add(full_name)
 
-def _list(
-    client: GitHubClient, scope: Scope, app: App, kind: Kind
-) -> list[SecretItem] | list[VariableItem]:
-    if kind is Kind.VARIABLE:
-        return client.variables.list(scope, app)
-    return client.secrets.list(scope, app)
+    def state(self) -> LiveState:
+        by_group: dict[tuple[Scope, App], list[LiveItem]] = {
+            (g.scope, g.app): [] for g in self.desired.groups
+        }
+        for (scope, app, kind), items in self.listed.items():
+            seen: set[str] = set()
+            for item in items:
+                name = item.name.upper()
+                if name in seen:  # a page that shifted while the pages were read at once
+                    continue
+                seen.add(name)
+                selected = self.selections.get((scope, app, kind, name))
+                by_group[(scope, app)].append(
+                    _live_variable(item, selected)
+                    if isinstance(item, VariableItem)
+                    else _live_secret(item, selected)
+                )
+        return LiveState(
+            groups=tuple(
+                LiveGroup(scope, app, tuple(sorted(items, key=lambda s: (s.kind.value, s.name))))
+                for (scope, app), items in by_group.items()
+            ),
+            repo_ids=MappingProxyType(dict(self.repo_ids)),
+            environments=frozenset(self.environments),
+        )

@@ -264,3 +264,30 @@ class PublicKey:
 
     key_id: str
     key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ApiCost:
+    """What reading live state cost: requests sent, how many GitHub answered `304 Not Modified`
+    from the conditional-request cache (those do not count against the primary rate limit),
+    and the primary budget GitHub last reported (None when no answer carried it)."""
+
+    requests: int = 0
+    not_modified: int = 0
+    rate_remaining: int | None = None
+    rate_limit: int | None = None
+
+    @property
+    def counted(self) -> int:
+        return self.requests - self.not_modified
+
+    def document(self) -> dict[str, int | None]:
+        return {
+            "requests_made": self.requests,
+            "not_modified": self.not_modified,
+            "rate_limit_counted": self.counted,
+            "rate_limit_remaining": self.rate_remaining,
+        }
+
+
+NO_COST = ApiCost()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from reconciler.model import App, Kind, Scope, ScopeKind, Visibility
+from reconciler.model import NO_COST, ApiCost, App, Kind, Scope, ScopeKind, Visibility
 
 PLAN_FORMAT = "reconciler-plan"
 PLAN_VERSION = 2  # 2: the inputs (manifests, allow_env) are part of the checksum
@@ -208,7 +208,7 @@ def problems_headline(problems: Sequence[ApplyProblem], *, applying: bool) -> st
 class Plan:
     changes: tuple[Change, ...]
     values: ValuePolicy
-    reads: int = 0  # requests made while planning
+    cost: ApiCost = NO_COST  # requests made while planning
     # Well-known credentials the manifest admits by exact name (see env_policy); in the
     # checksum, since they change what apply writes.
     notices: tuple[str, ...] = ()
@@ -273,7 +273,7 @@ class Plan:
         doc["checksum"] = self.checksum()
         doc["problems"] = [p.document() for p in self.problems]
         doc["summary"] = self.counts()
-        doc["api"] = {"requests_made": self.reads, "writes_planned": self.writes}
+        doc["api"] = {**self.cost.document(), "writes_planned": self.writes}
         return doc
 
 

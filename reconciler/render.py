@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from itertools import groupby
 from typing import Any
 
-from reconciler.model import Kind, ScopeKind
+from reconciler.model import ApiCost, Kind, ScopeKind
 from reconciler.plan import (
     Action,
     ApplyProblem,
@@ -122,10 +122,22 @@ def summary_line(plan: Plan) -> str:
         )
     if counts[Action.UNMANAGED.value]:
         head += f" {counts[Action.UNMANAGED.value]} unmanaged."
+    # Only the request count: cache hits and the remaining budget vary from run to run, and
+    # an unchanged plan must render the same (its PR comment is not edited).
     return (
-        f"{head} API cost: {plan.reads} requests made while planning; "
+        f"{head} API cost: {plan.cost.requests} requests made while planning; "
         f"apply would make {plan.writes} writes."
     )
+
+
+def api_cost(cost: ApiCost) -> str:
+    """Requests made, what the rate limit counted of them, and the budget GitHub reported."""
+    text = f"{cost.counted} of the {cost.requests} requests counted"
+    if cost.not_modified:
+        text += f" ({cost.not_modified} answered 304 Not Modified from the cache)"
+    if cost.rate_remaining is not None and cost.rate_limit:
+        text += f", {cost.rate_remaining:,} of {cost.rate_limit:,} left this hour"
+    return text
 
 
 def _scope_title(change: Change) -> str:
@@ -157,6 +169,7 @@ def render_text(plan: Plan, *, colour: bool = False) -> str:
         lines.append("")
     lines.extend(f"Notice: {printable(n)}" for n in plan.notices)
     lines.append(summary_line(plan))
+    lines.append(f"Rate limit: {api_cost(plan.cost)}.")
     lines.append(f"Checksum: {plan.checksum()}")
     return "\n".join(lines) + "\n"
 

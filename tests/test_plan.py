@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reconciler.diff import diff
-from reconciler.model import App, LiveState, Scope, ScopeKind, Visibility
+from reconciler.model import ApiCost, App, LiveState, Scope, ScopeKind, Visibility
 from reconciler.plan import Action, ValuePolicy, ValueReason
 from reconciler.review import explain_mismatch
 from reconciler.safety import Thresholds, unsafe_reasons
@@ -91,8 +91,8 @@ def test_order_scope_then_app_then_action() -> None:
 
 def test_checksum_is_stable_and_sensitive() -> None:
     desired = (group(secret("A")),)
-    one = diff(desired, LiveState(()), ValuePolicy.AUTO, reads=3)
-    two = diff(desired, LiveState(()), ValuePolicy.AUTO, reads=99)
+    one = diff(desired, LiveState(()), ValuePolicy.AUTO, cost=ApiCost(3))
+    two = diff(desired, LiveState(()), ValuePolicy.AUTO, cost=ApiCost(99))
     assert one.checksum() == two.checksum()  # request counts are not part of it
     other = diff((group(secret("B")),), LiveState(()), ValuePolicy.AUTO)
     assert other.checksum() != one.checksum()

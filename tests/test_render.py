@@ -12,7 +12,7 @@ import os
 import pytest
 
 from reconciler.diff import diff
-from reconciler.model import App, LiveState, Scope, ScopeKind, Visibility
+from reconciler.model import ApiCost, App, LiveState, Scope, ScopeKind, Visibility
 from reconciler.plan import Outcome, Plan, Result, ValuePolicy
 from reconciler.render import (
     GITHUB_COMMENT_LIMIT,
@@ -50,7 +50,7 @@ def _plan() -> Plan:
             live_group(live("REPO_PAT", None), scope=REPO),
         )
     )
-    return diff(desired, state, ValuePolicy.AUTO, reads=7)
+    return diff(desired, state, ValuePolicy.AUTO, cost=ApiCost(7))
 
 
 def _check(name: str, text: str) -> None:

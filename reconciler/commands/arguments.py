@@ -26,6 +26,7 @@ LEDGER_ENV = "RECONCILER_LEDGER"
 
 # Flag bounds.
 MAX_SECONDS = 86_400.0  # a day: longer pacing or rate-limit waits are a typo, not a plan
+CACHE_DIR_ENV = "RECONCILER_CACHE_DIR"
 MAX_CONCURRENCY = 64  # GitHub's secondary limits start near 100 concurrent requests
 
 
@@ -137,10 +138,13 @@ class Connection:
     concurrency: int = 8
     max_wait: float = 120.0
     timeout: float = 30.0
+    cache_dir: str | None = None  # None: $RECONCILER_CACHE_DIR or the user's cache directory
+    cache: bool = True  # False: --no-cache
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> Connection:
-        return cls(ns.api_url, ns.api_version, ns.concurrency, ns.max_wait, ns.timeout)
+        c = (ns.concurrency, ns.max_wait, ns.timeout)
+        return cls(ns.api_url, ns.api_version, *c, ns.cache_dir, not ns.no_cache)
 
 
 def add_connection_arguments(p: argparse.ArgumentParser) -> None:
@@ -155,6 +159,17 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
         type=int_between(1, MAX_CONCURRENCY),
         default=8,
         help=f"reads in flight (1 to {MAX_CONCURRENCY}, default 8)",
+    )
+    p.add_argument(
+        "--cache-dir",
+        metavar="DIR",
+        help="keep ETags of GitHub's answers here and ask If-None-Match next time: an "
+        "unchanged answer (304) costs no rate limit (default: $"
+        + CACHE_DIR_ENV
+        + " or ~/.cache/reconciler/http); it holds no credential and no secret value",
+    )
+    p.add_argument(
+        "--no-cache", action="store_true", help="send no conditional requests; keep no cache"
     )
     p.add_argument(
         "--max-wait",

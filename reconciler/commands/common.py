@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from reconciler.commands.arguments import Connection, LedgerChoice, Manifests
+from reconciler.commands.arguments import CACHE_DIR_ENV, Connection, LedgerChoice, Manifests
 from reconciler.env import Env
 from reconciler.errors import UsageError
 from reconciler.github.urls import DEFAULT_API_URL
@@ -56,8 +56,21 @@ def connect(
         max_wait=connection.max_wait,
         timeout=connection.timeout,
         pool_size=max(16, connection.concurrency * 2),
+        cache_dir=cache_location(connection, environ),
     )
     return env.make_client(config, auth=auth_from_environ(environ), sleep=env.sleep)
+
+
+def cache_location(connection: Connection, environ: Mapping[str, str]) -> str | None:
+    """Where conditional requests are cached: --cache-dir, else $RECONCILER_CACHE_DIR, else
+    the user's cache directory ($XDG_CACHE_HOME or ~/.cache); None with --no-cache or when
+    the environment names no home."""
+    from reconciler.github.cache import default_cache_dir
+
+    if not connection.cache:
+        return None
+    found = connection.cache_dir or environ.get(CACHE_DIR_ENV) or default_cache_dir(environ)
+    return str(found) if found else None
 
 
 def ledger_store(

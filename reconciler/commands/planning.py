@@ -140,7 +140,7 @@ def make_plan(
         desired.groups,
         live,
         inputs.values,
-        reads=client.transport.counters.reads,
+        cost=client.transport.cost(),
         facts=facts,
         variables=variables,
     )

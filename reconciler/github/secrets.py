@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 from reconciler.errors import MalformedResponseError
-from reconciler.github.pagination import paginate
+from reconciler.github.pagination import Paged
 from reconciler.github.repositories import RepoItem, repo_item
 from reconciler.github.responses import Json
 from reconciler.github.transport import Transport
@@ -55,25 +55,19 @@ class Secrets:
 
     # `builtins.list` below: inside this class, `list` is the method.
     def list(self, scope: Scope, app: App) -> builtins.list[SecretItem]:
-        return [
-            secret_item(item)
-            for item in paginate(
-                self._transport,
-                _secrets_path(scope, app),
-                "secrets",
-                app=app,
-                scope_kind=scope.kind,
-            )
-        ]
+        return self.paged(scope, app).collect()
+
+    def paged(self, scope: Scope, app: App) -> Paged[SecretItem]:
+        kw = {"app": app, "scope_kind": scope.kind}
+        return Paged(self._transport, _secrets_path(scope, app), "secrets", secret_item, kw=kw)
 
     def selected_repositories(self, scope: Scope, app: App, name: str) -> builtins.list[RepoItem]:
+        return self.paged_selection(scope, app, name).collect()
+
+    def paged_selection(self, scope: Scope, app: App, name: str) -> Paged[RepoItem]:
         path = f"{_secrets_path(scope, app)}/{quote(name, safe='')}/repositories"
-        return [
-            repo_item(item)
-            for item in paginate(
-                self._transport, path, "repositories", app=app, scope_kind=scope.kind
-            )
-        ]
+        kw = {"app": app, "scope_kind": scope.kind}
+        return Paged(self._transport, path, "repositories", repo_item, kw=kw)
 
     def public_key(self, scope: Scope, app: App) -> PublicKey:
         data = self._transport.get_json(

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
@@ -27,12 +28,14 @@ from reconciler import __version__
 from reconciler.errors import ApiError, RateLimitError, RequestInfo
 from reconciler.github.auth import AppAuth, Auth, TokenAuth
 from reconciler.github.bodies import DEADLINE_READS, AbandonError, read_body
+from reconciler.github.cache import ResponseCache
 from reconciler.github.connections import InUse, TrackingAdapter
+from reconciler.github.counting import Counters
 from reconciler.github.limits import backoff_delay, rate_limit_wait
 from reconciler.github.permissions import permission_hint, refusal
 from reconciler.github.responses import Json, github_message, parse_json, request_info
 from reconciler.github.urls import DEFAULT_API_URL, MAX_REDIRECTS, REDIRECTS, ApiBase
-from reconciler.model import App, ScopeKind
+from reconciler.model import ApiCost, App, ScopeKind
 
 log = logging.getLogger(__name__)
 
@@ -52,18 +55,13 @@ class ClientConfig:
     backoff_base: float = 0.5
     max_wait: float = 120.0  # longest rate-limit wait we accept before giving up
     pool_size: int = 16
+    cache_dir: str | None = None  # the conditional-request cache; None: no cache
 
     @property
     def deadline(self) -> float:
         """Longest one response may take, first byte to last: a server that drips a byte per
         read timeout would otherwise hold a read forever."""
         return self.timeout * DEADLINE_READS
-
-
-@dataclass(slots=True)
-class Counters:
-    reads: int = 0
-    writes: int = 0
 
 
 class Transport:
@@ -88,14 +86,20 @@ class Transport:
             self._auth.bind(self._send_as_app)
         self._sleep = sleep
         self._rng = rng or random.Random()
-        self._lock = threading.Lock()
         self._aborted = threading.Event()
         self._in_use = InUse()
         self.counters = Counters()
+        self._cache = ResponseCache(Path(config.cache_dir)) if config.cache_dir else None
         self._session = requests.Session()
         # An https proxy from the environment only tunnels (it never sees the token); a plain
-        # http request to loopback would hand the proxy the token in the clear.
-        self._session.trust_env = self._base.origin.scheme == "https"
+        # http request to loopback would hand the proxy the token in the clear. The proxy and
+        # CA-bundle settings are read once here: with `trust_env` requests re-reads the whole
+        # environment and ~/.netrc on every request (2.7 ms each with 600 variables).
+        if self._base.origin.scheme == "https":
+            found = self._session.merge_environment_settings(self._base.url, {}, None, None, None)
+            self._session.proxies.update(found["proxies"])
+            self._session.verify = found["verify"]
+        self._session.trust_env = False
         adapter = TrackingAdapter(self._in_use, config.pool_size)
         self._session.mount("http://", adapter)
         self._session.mount("https://", adapter)
@@ -168,17 +172,20 @@ class Transport:
         else:
             target = self._base.url + path
         write = method in _WRITE_METHODS
+        query = params if url is None else None
+        cached, cache_key = (None, None)  # App-level calls (a JWT) are never cached:
+        if self._cache is not None and method == "GET" and authorization is None:
+            cached, cache_key = self._cache.conditional(target, query, headers)
         attempt = 0
         while True:
             info = RequestInfo(method, path)
             try:
-                query = params if url is None else None
                 resp = self._send(info, method, target, query, body, headers)
             except AbandonError as e:
-                self._count(write)
+                self.counters.count(write)
                 raise e.error from None
             except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
-                self._count(write)
+                self.counters.count(write)
                 self._check_aborted(info)
                 if attempt < self._config.max_retries:
                     attempt += 1
@@ -189,7 +196,9 @@ class Transport:
                     f"connection failed after {attempt + 1} attempts ({type(e).__name__})",
                     hint="check --api-url and the network; re-running is safe",
                 ) from None
-            self._count(write)
+            self.counters.count(write, resp)
+            if self._cache is not None and cache_key is not None:
+                self._cache.revalidated(resp, cached, cache_key)
             info = request_info(resp, method, path)
             if resp.status_code in ok:
                 return resp
@@ -273,12 +282,9 @@ class Transport:
         if self._aborted.is_set():
             raise ApiError(info, "interrupted")
 
-    def _count(self, write: bool) -> None:
-        with self._lock:
-            if write:
-                self.counters.writes += 1
-            else:
-                self.counters.reads += 1
+    def cost(self) -> ApiCost:
+        """The requests made so far and what the primary rate limit counted of them."""
+        return self.counters.cost()
 
     def _backoff(self, attempt: int, what: str) -> None:
         delay = backoff_delay(self._rng, self._config.backoff_base, attempt)

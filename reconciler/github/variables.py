@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from reconciler.github.pagination import paginate
+from reconciler.github.pagination import Paged
 from reconciler.github.permissions import permission_hint
 from reconciler.github.repositories import RepoItem, repo_item
 from reconciler.github.responses import Json
@@ -75,32 +75,29 @@ class Variables:
 
     # `builtins.list` below: inside this class, `list` is the method.
     def list(self, scope: Scope, app: App) -> builtins.list[VariableItem]:
-        return [
-            variable_item(item)
-            for item in paginate(
-                self._transport,
-                _variables_path(scope, app),
-                "variables",
-                app=app,
-                scope_kind=scope.kind,
-                permission=permission_hint(scope.kind, app, False, Kind.VARIABLE),
-                per_page=VARIABLES_PER_PAGE,
-            )
-        ]
+        return self.paged(scope, app).collect()
+
+    def paged(self, scope: Scope, app: App) -> Paged[VariableItem]:
+        return Paged(
+            self._transport,
+            _variables_path(scope, app),
+            "variables",
+            variable_item,
+            VARIABLES_PER_PAGE,
+            self._read(scope, app),
+        )
 
     def selected_repositories(self, scope: Scope, app: App, name: str) -> builtins.list[RepoItem]:
+        return self.paged_selection(scope, app, name).collect()
+
+    def paged_selection(self, scope: Scope, app: App, name: str) -> Paged[RepoItem]:
         path = f"{_variable_path(scope, app, name)}/repositories"
-        return [
-            repo_item(item)
-            for item in paginate(
-                self._transport,
-                path,
-                "repositories",
-                app=app,
-                scope_kind=scope.kind,
-                permission=permission_hint(scope.kind, app, False, Kind.VARIABLE),
-            )
-        ]
+        return Paged(self._transport, path, "repositories", repo_item, kw=self._read(scope, app))
+
+    @staticmethod
+    def _read(scope: Scope, app: App) -> dict[str, Any]:
+        hint = permission_hint(scope.kind, app, False, Kind.VARIABLE)
+        return {"app": app, "scope_kind": scope.kind, "permission": hint}
 
     def create(self, scope: Scope, app: App, body: Mapping[str, Any]) -> None:
         """`body` holds `name` and `value` (and, in an organisation, the visibility)."""

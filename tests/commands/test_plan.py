@@ -175,7 +175,9 @@ def test_unknown_repositories_reported_at_once_before_anything_else(
     assert 'unknown repository "octo-org/nope"' in result.err
     assert 'unknown repository "octo-org/missing"' in result.err
     assert "3 problems" in result.err
-    assert not any("/secrets" in r.path for r in sandbox.requests)
+    # Found while reading (ids come from live selections; only the rest are looked up), and
+    # reported together before any write.
+    assert all(r.method == "GET" for r in sandbox.requests)
 
 
 def test_permission_error_names_the_permission(
@@ -261,7 +263,7 @@ def test_request_economy_noop_plan_250_secrets(
     sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A no-op plan makes exactly: list pages + one selected-repos page per selected
-    secret + repository-resolution pages. No per-secret GETs, no public keys."""
+    secret. No repository lookups, no per-secret GETs, no public keys."""
     repos = [f"r{i:03d}" for i in range(150)]
     for r in repos:
         sandbox.add_repo(f"octo-org/{r}")
@@ -296,10 +298,11 @@ def test_request_economy_noop_plan_250_secrets(
     repo_pages = [r for r in made if r.path == "/orgs/octo-org/repos"]
     assert len(list_pages) == 3  # 250 secrets at 100 per page
     assert len(selected_pages) == 50
-    assert len(repo_pages) == 2  # 150 repositories, 100 per page
-    assert len(made) == 3 + 50 + 2
+    # Every repository named also appears, with its id, in a live selection: no lookup.
+    assert repo_pages == []
+    assert len(made) == 3 + 50
     assert not any("public-key" in r.path for r in made)
-    assert result.json()["api"]["requests_made"] == 55
+    assert result.json()["api"]["requests_made"] == 53
 
 
 def test_repository_scopes_of_a_user_account_resolve_one_by_one(
@@ -317,4 +320,10 @@ def test_repository_scopes_of_a_user_account_resolve_one_by_one(
     assert result.code == 1  # octocat has none of them: all three reported, located
     assert result.err.count('unknown repository "octocat/') == 3
     assert [r.status for r in sandbox.requests if r.path == "/orgs/octocat/repos"] == [404]
-    assert sum(1 for r in sandbox.requests if r.path.startswith("/repos/octocat/")) == 3
+    # Each repository's listing is refused as not found, then each is looked up to tell an
+    # unknown repository from a refusal.
+    looked_up = [r.path for r in sandbox.requests if r.path.startswith("/repos/octocat/")]
+    assert sorted(looked_up) == sorted(
+        [f"/repos/octocat/{n}/actions/secrets" for n in "abc"]
+        + [f"/repos/octocat/{n}" for n in "abc"]
+    )

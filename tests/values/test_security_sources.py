@@ -62,6 +62,9 @@ HARMLESS_READS = {
     "AWS_DEFAULT_REGION": "the AWS region aws sources are read in",
     "AWS_ENDPOINT_URL": "the Secrets Manager endpoint (an AWS-compatible server)",
     "AWS_ENDPOINT_URL_SECRETS_MANAGER": "the Secrets Manager endpoint",
+    # Where the conditional-request cache lives by default: a directory, never a value.
+    "XDG_CACHE_HOME": "the user's cache directory (XDG), for the request cache's default",
+    "HOME": "the user's home, for ~/.cache when XDG_CACHE_HOME is unset",
 }
 
 # Well-known credentials a CI job holds; the forbidden ones can never be sources, the
