@@ -140,11 +140,14 @@ class Connection:
     timeout: float = 30.0
     cache_dir: str | None = None  # None: $RECONCILER_CACHE_DIR or the user's cache directory
     cache: bool = True  # False: --no-cache
+    points_per_minute: int = 900  # GitHub's secondary limit on REST points; 0: no pacing
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> Connection:
         c = (ns.concurrency, ns.max_wait, ns.timeout)
-        return cls(ns.api_url, ns.api_version, *c, ns.cache_dir, not ns.no_cache)
+        return cls(
+            ns.api_url, ns.api_version, *c, ns.cache_dir, not ns.no_cache, ns.points_per_minute
+        )
 
 
 def add_connection_arguments(p: argparse.ArgumentParser) -> None:
@@ -170,6 +173,13 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--no-cache", action="store_true", help="send no conditional requests; keep no cache"
+    )
+    p.add_argument(
+        "--points-per-minute",
+        type=int_between(0, 100_000),
+        default=900,
+        help="pace requests to GitHub's secondary rate limit: a read costs 1 point, a write 5 "
+        "(default 900, GitHub's; 0: no pacing, e.g. GHES with the limits off)",
     )
     p.add_argument(
         "--max-wait",

@@ -57,6 +57,7 @@ def connect(
         timeout=connection.timeout,
         pool_size=max(16, connection.concurrency * 2),
         cache_dir=cache_location(connection, environ),
+        points_per_minute=connection.points_per_minute,
     )
     return env.make_client(config, auth=auth_from_environ(environ), sleep=env.sleep)
 

@@ -140,7 +140,7 @@ def make_plan(
         desired.groups,
         live,
         inputs.values,
-        cost=client.transport.cost(),
+        cost=client.transport.counters.cost(),
         facts=facts,
         variables=variables,
     )

@@ -32,10 +32,11 @@ from reconciler.github.cache import ResponseCache
 from reconciler.github.connections import InUse, TrackingAdapter
 from reconciler.github.counting import Counters
 from reconciler.github.limits import backoff_delay, rate_limit_wait
+from reconciler.github.pacing import DEFAULT_POINTS_PER_MINUTE, READ_POINTS, WRITE_POINTS, Pacer
 from reconciler.github.permissions import permission_hint, refusal
 from reconciler.github.responses import Json, github_message, parse_json, request_info
 from reconciler.github.urls import DEFAULT_API_URL, MAX_REDIRECTS, REDIRECTS, ApiBase
-from reconciler.model import ApiCost, App, ScopeKind
+from reconciler.model import App, ScopeKind
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class ClientConfig:
     max_wait: float = 120.0  # longest rate-limit wait we accept before giving up
     pool_size: int = 16
     cache_dir: str | None = None  # the conditional-request cache; None: no cache
+    points_per_minute: int = DEFAULT_POINTS_PER_MINUTE  # secondary-limit pacing; 0: none
 
     @property
     def deadline(self) -> float:
@@ -89,6 +91,7 @@ class Transport:
         self._aborted = threading.Event()
         self._in_use = InUse()
         self.counters = Counters()
+        self._pacer = Pacer(config.points_per_minute, sleep=sleep)
         self._cache = ResponseCache(Path(config.cache_dir)) if config.cache_dir else None
         self._session = requests.Session()
         # An https proxy from the environment only tunnels (it never sees the token); a plain
@@ -180,6 +183,7 @@ class Transport:
         while True:
             info = RequestInfo(method, path)
             try:
+                self._pacer.take(WRITE_POINTS if write else READ_POINTS)
                 resp = self._send(info, method, target, query, body, headers)
             except AbandonError as e:
                 self.counters.count(write)
@@ -281,10 +285,6 @@ class Transport:
     def _check_aborted(self, info: RequestInfo) -> None:
         if self._aborted.is_set():
             raise ApiError(info, "interrupted")
-
-    def cost(self) -> ApiCost:
-        """The requests made so far and what the primary rate limit counted of them."""
-        return self.counters.cost()
 
     def _backoff(self, attempt: int, what: str) -> None:
         delay = backoff_delay(self._rng, self._config.backoff_base, attempt)

@@ -249,7 +249,9 @@ def main(argv: list[str] | None = None) -> int:
             live, _ = read_live(desired, client)
         finally:
             client.close()
-        noop = diff(desired.groups, live, ValuePolicy.SKIP_UNKNOWN, cost=client.transport.cost())
+        noop = diff(
+            desired.groups, live, ValuePolicy.SKIP_UNKNOWN, cost=client.transport.counters.cost()
+        )
         assert not noop.has_changes, "the benchmark manifest should be a no-op"
         repeat = 3 if args.small else 5
         print(f"\nCPU time, best of {repeat} (time.process_time), ms")

@@ -148,6 +148,9 @@ def measure(shape: Shape, args: argparse.Namespace, tmp: Path) -> int:
     use_cache = features.cache_dir if args.warm == "auto" else args.warm == "yes"
     cache = ["--cache-dir", str(tmp / "cache")] if use_cache else []
     extra = ["--concurrency", str(args.concurrency)] if args.concurrency else []
+    # The sandbox has no secondary rate limit; on github.com a run of more than 900 requests
+    # is paced to 900 points a minute (printed below as the github.com floor).
+    extra += ["--points-per-minute", "0"]
     # A serial reader's time is linear in its requests: past the budget, sample and scale.
     predicted = configuration(manifest).predicted()
     sample = args.terraform_sample or math.ceil(predicted / args.terraform_budget)
@@ -191,6 +194,12 @@ def measure(shape: Shape, args: argparse.Namespace, tmp: Path) -> int:
         else None,
     )
     report(columns, sample)
+    over = cold.counts.total - 900
+    if over > 0:
+        print(
+            f"  on github.com: {cold.counts.total:,} requests are paced to GitHub's 900 points a"
+            f" minute (the default --points-per-minute): at least {over / 15:.0f} s more"
+        )
     if drift:
         print(f"  ! the terraform-style reader saw {drift} secrets differ from the manifest")
     return 1 if drift else 0

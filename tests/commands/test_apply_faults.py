@@ -522,3 +522,33 @@ def test_sigint_during_apply_skips_the_rest_and_exits_130(
     assert len(_writes(org)) == done
     org.set_latency(0)
     _assert_converged(capsys, org, manifest)
+
+
+def test_the_write_delay_spaces_the_starts_of_writes(org: Sandbox, manifest: Path) -> None:
+    """The pause after a write is the delay minus the time since that write started, so a
+    slow write is not followed by a full delay on top."""
+    desired = load_manifests([str(manifest)]).desired
+    client = GitHubClient(ClientConfig(api_url=org.url, token=org.token))
+    now = [0.0]
+    waits: list[float] = []
+
+    def clock() -> float:  # every reading is a quarter second later
+        now[0] += 0.25
+        return now[0]
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        now[0] += seconds
+
+    try:
+        live, keys = read_live(desired, client)
+        plan = diff(desired.groups, live, ValuePolicy.AUTO)
+        options = ApplyOptions(Resolver(ENV, ()), write_delay=1.0)
+        results = apply_plan(
+            plan, desired.items(), live, keys, client, options, sleep=sleep, clock=clock
+        )
+    finally:
+        client.close()
+    assert len(results) == FIRST_APPLY_WRITES
+    # Read at each write's start and before each pause: 0.25 s passed in between.
+    assert waits == [0.75] * (FIRST_APPLY_WRITES - 1)

@@ -42,9 +42,11 @@ from tests.support.e2e import cli_env, output, write_manifest
 CONNECTION = [
     *("--api-url", "https://ghe.example/api/v3", "--api-version", "2026-03-10"),
     *("--concurrency", "3", "--max-wait", "5", "--timeout", "2.5"),
-    *("--cache-dir", "/c", "--no-cache"),
+    *("--cache-dir", "/c", "--no-cache", "--points-per-minute", "60"),
 ]
-CONNECTED = Connection("https://ghe.example/api/v3", "2026-03-10", 3, 5.0, 2.5, "/c", cache=False)
+CONNECTED = Connection(
+    "https://ghe.example/api/v3", "2026-03-10", 3, 5.0, 2.5, "/c", cache=False, points_per_minute=60
+)
 REMOTE = [
     *CONNECTION,
     *("--ledger", "github:o/r:l.json", "--no-ledger", "--drift", "fail"),
