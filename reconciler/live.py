@@ -22,6 +22,7 @@ from reconciler.github.transport import read_pool
 from reconciler.github.variables import VariableItem
 from reconciler.model import (
     App,
+    DesiredGroup,
     DesiredState,
     Kind,
     LiveGroup,
@@ -130,21 +131,32 @@ class _Reading:
         self.environments: set[Scope] = set()
         self.keys: dict[tuple[Scope, App], PublicKey] = {}
         self.not_found_errors: list[ApiError] = []
+        # The scopes and apps whose sealed values must be checked against the current key.
+        self.sealed: dict[Scope, set[App]] = defaultdict(set)
+        for s in desired.items():
+            if isinstance(s.source, SealedSource):
+                self.sealed[s.scope].add(s.app)
+        self.in_environment: dict[Scope, list[DesiredGroup]] = defaultdict(list)
+        for g in desired.groups:
+            if g.scope.kind is ScopeKind.ENVIRONMENT:
+                self.in_environment[g.scope].append(g)
 
     def start(self, graph: ReadGraph) -> None:
-        wanted = self.desired.environments()
-        for repo in sorted({scope.name.lower() for scope in wanted}):
-            in_repo = [s for s in wanted if s.name.lower() == repo]
+        by_repo: dict[str, list[Scope]] = defaultdict(list)
+        for scope in self.desired.environments():
+            by_repo[scope.name.lower()].append(scope)
+        for repo in sorted(by_repo):
             graph.add(
                 partial(self.client.environments.names, repo),
-                partial(self._environments, graph, in_repo),
-                self._missing(in_repo[0]),
+                partial(self._environments, graph, by_repo[repo]),
+                self._missing(by_repo[repo][0]),
             )
         for group in self.desired.groups:
             if group.scope.kind is not ScopeKind.ENVIRONMENT:
-                self._list_group(graph, group.scope, group.app)
-        for scope, app in self._sealed(lambda scope: scope.kind is not ScopeKind.ENVIRONMENT):
-            graph.add(partial(self.client.secrets.public_key, scope, app), self._key(scope, app))
+                self._list_group(graph, group)
+        for scope, apps in self.sealed.items():
+            for app in apps if scope.kind is not ScopeKind.ENVIRONMENT else ():
+                self._read_key(graph, scope, app)
 
     def _missing(self, scope: Scope) -> Callable[[BaseException], bool]:
         """A read in a repository that may not exist: its 404 is remembered, for the
@@ -161,35 +173,23 @@ class _Reading:
     def _environments(self, graph: ReadGraph, wanted: list[Scope], names: list[str]) -> None:
         self.known.add(wanted[0].name.lower())
         existing = {n.lower() for n in names}
+        found = {scope for scope in wanted if scope.environment.lower() in existing}
+        self.environments |= found
         for scope in wanted:
-            if scope.environment.lower() in existing:
-                self.environments.add(scope)
-                for group in self.desired.groups:
-                    if group.scope == scope:
-                        self._list_group(graph, scope, group.app)
-        for scope, app in self._sealed(
-            lambda scope: scope in self.environments and scope in wanted
-        ):
-            graph.add(partial(self.client.secrets.public_key, scope, app), self._key(scope, app))
+            if scope in found:
+                for group in self.in_environment.get(scope, ()):
+                    self._list_group(graph, group)
+                for app in self.sealed.get(scope, ()):
+                    self._read_key(graph, scope, app)
 
-    def _sealed(self, where: Callable[[Scope], bool]) -> list[tuple[Scope, App]]:
-        return sorted(
-            {
-                (s.scope, s.app)
-                for s in self.desired.items()
-                if isinstance(s.source, SealedSource) and where(s.scope)
-            },
-            key=lambda k: (k[0].key, k[1].value),
-        )
-
-    def _key(self, scope: Scope, app: App) -> Callable[[PublicKey], None]:
+    def _read_key(self, graph: ReadGraph, scope: Scope, app: App) -> None:
         def got(key: PublicKey) -> None:
             self.keys[(scope, app)] = key
 
-        return got
+        graph.add(partial(self.client.secrets.public_key, scope, app), got)
 
-    def _list_group(self, graph: ReadGraph, scope: Scope, app: App) -> None:
-        group = next(g for g in self.desired.groups if g.scope == scope and g.app is app)
+    def _list_group(self, graph: ReadGraph, group: DesiredGroup) -> None:
+        scope, app = group.scope, group.app
         recover = self._missing(scope) if scope.kind is not ScopeKind.ORG else None
         if group.manages(Kind.SECRET):
             done = partial(self._listed, graph, (scope, app, Kind.SECRET))
