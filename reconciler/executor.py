@@ -18,7 +18,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.errors import ManifestError, RateLimitError, ReconcilerError, SourceError
+from reconciler.errors import (
+    ApiError,
+    ManifestError,
+    RateLimitError,
+    ReconcilerError,
+    RequestInfo,
+    SourceError,
+)
 from reconciler.github.client import GitHubClient
 from reconciler.github.transport import read_pool
 from reconciler.model import (
@@ -126,6 +133,7 @@ def apply_plan(
         raise ManifestError(stale)
 
     counters = client.transport.counters
+    ids = RepoIds(live.repo_ids, client)
     results: list[Result] = []
     failed_groups: set[tuple[Scope, App]] = set()
     failed_environments: set[Scope] = set()
@@ -155,7 +163,7 @@ def apply_plan(
             last_start = clock()
             before = counters.writes
             try:
-                _execute(change, desired, values, public_keys, live, client)
+                _execute(change, desired, values, public_keys, ids, client)
                 result = Result(change, Outcome.DONE, requests=counters.writes - before)
             except ReconcilerError as e:
                 failed_groups.add(group)
@@ -186,7 +194,7 @@ def _execute(
     desired: Mapping[ItemKey, DesiredItem],
     values: Mapping[ItemKey, SecretValue | str],
     keys: dict[tuple[Scope, App], PublicKey],
-    live: LiveState,
+    ids: RepoIds,
     client: GitHubClient,
 ) -> None:
     if change.kind is Kind.ENVIRONMENT:
@@ -197,11 +205,11 @@ def _execute(
         return
     item = desired[change.ident]
     if change.action is Action.SELECTION:
-        _change_selection(change, item, live, client)
+        _change_selection(change, item, ids, client)
     elif change.kind is Kind.VARIABLE:
-        _write_variable(change, item, values, live, client)
+        _write_variable(change, item, values, ids, client)
     else:
-        _write_secret(change, item, values, keys, live, client)
+        _write_secret(change, item, values, keys, ids, client)
 
 
 def _write_secret(
@@ -209,7 +217,7 @@ def _write_secret(
     secret: DesiredItem,
     values: Mapping[ItemKey, SecretValue | str],
     keys: dict[tuple[Scope, App], PublicKey],
-    live: LiveState,
+    ids: RepoIds,
     client: GitHubClient,
 ) -> None:
     body: dict[str, Any] = {}
@@ -228,7 +236,7 @@ def _write_secret(
             assert isinstance(value, SecretValue)
             body["encrypted_value"] = seal(key.key, value)
         body["key_id"] = key.key_id
-    body.update(_visibility_fields(secret, live))
+    body.update(_visibility_fields(secret, ids))
     client.secrets.put(change.scope, change.app, change.name, body)
 
 
@@ -236,47 +244,67 @@ def _write_variable(
     change: Change,
     variable: DesiredItem,
     values: Mapping[ItemKey, SecretValue | str],
-    live: LiveState,
+    ids: RepoIds,
     client: GitHubClient,
 ) -> None:
     body: dict[str, Any] = {"name": change.name}
     if change.value is not None or change.action is Action.CREATE:
         body["value"] = values[change.ident]
-    body.update(_visibility_fields(variable, live))
+    body.update(_visibility_fields(variable, ids))
     if change.action is Action.CREATE:
         client.variables.create(change.scope, change.app, body)
     else:
         client.variables.update(change.scope, change.app, change.name, body)
 
 
-def _visibility_fields(item: DesiredItem, live: LiveState) -> dict[str, Any]:
+def _visibility_fields(item: DesiredItem, ids: RepoIds) -> dict[str, Any]:
     """An organisation item's visibility, and with `selected` the full selection (a PUT or
     PATCH replaces it)."""
     if item.scope.kind is not ScopeKind.ORG:
         return {}
     fields: dict[str, Any] = {"visibility": (item.visibility or Visibility.PRIVATE).value}
     if item.visibility is Visibility.SELECTED:
-        fields["selected_repository_ids"] = _repo_ids(item, live)
+        fields["selected_repository_ids"] = ids.of_item(item)
     return fields
 
 
 def _change_selection(
-    change: Change, item: DesiredItem, live: LiveState, client: GitHubClient
+    change: Change, item: DesiredItem, ids: RepoIds, client: GitHubClient
 ) -> None:
     """One request either way: a single add/remove touches only that repository; more
     than one difference is a single set call with the full list."""
     family = client.of_kind(change.kind)
     if len(change.repos_added) + len(change.repos_removed) == 1:
         (name,) = change.repos_added or change.repos_removed
-        repo_id = live.repo_ids[f"{change.scope.org}/{name}".lower()]
+        repo_id = ids.of(change.scope.org, name)
         if change.repos_added:
             family.add_selected_repository(change.scope, change.app, change.name, repo_id)
         else:
             family.remove_selected_repository(change.scope, change.app, change.name, repo_id)
         return
-    family.set_selected_repositories(change.scope, change.app, change.name, _repo_ids(item, live))
+    family.set_selected_repositories(change.scope, change.app, change.name, ids.of_item(item))
 
 
-def _repo_ids(item: DesiredItem, live: LiveState) -> list[int]:
-    org = item.scope.org
-    return sorted(live.repo_ids[f"{org}/{name}".lower()] for name in item.repositories or ())
+class RepoIds:
+    """Repository ids for selections: those reading found, and (for selections taken on
+    trust from the ledger, which were not listed) looked up when a write first needs one."""
+
+    def __init__(self, known: Mapping[str, int], client: GitHubClient) -> None:
+        self._ids = dict(known)
+        self._client = client
+
+    def of(self, org: str, name: str) -> int:
+        full_name = f"{org}/{name}".lower()
+        if full_name not in self._ids:
+            repo = self._client.repos.get(full_name)
+            if repo is None:
+                raise ApiError(
+                    RequestInfo("GET", f"/repos/{full_name}", 404),
+                    f'unknown repository "{full_name}"',
+                    hint="the token must be able to see it (Metadata: read); fix the manifest",
+                )
+            self._ids[full_name] = repo.id
+        return self._ids[full_name]
+
+    def of_item(self, item: DesiredItem) -> list[int]:
+        return sorted(self.of(item.scope.org, name) for name in item.repositories or ())

@@ -8,7 +8,7 @@ LiveState is identical whatever the interleaving.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from types import MappingProxyType
 
@@ -33,6 +33,7 @@ from reconciler.model import (
     ScopeKind,
     SealedSource,
     Visibility,
+    selection_digest,
 )
 
 
@@ -82,8 +83,15 @@ ListJob = tuple[Scope, App, Kind]
 _ITEM_KINDS = (Kind.SECRET, Kind.VARIABLE)
 
 
+Trusted = Mapping[tuple[Scope, App, str], tuple[str, str]]
+
+
 def read_live(
-    desired: DesiredState, client: GitHubClient, *, concurrency: int = 8
+    desired: DesiredState,
+    client: GitHubClient,
+    *,
+    concurrency: int = 8,
+    trusted: Trusted | None = None,
 ) -> tuple[LiveState, dict[tuple[Scope, App], PublicKey]]:
     """Live secrets and variables for every (scope, app) the manifest names, plus the public
     keys of the scopes whose sealed values must be checked against the current key.
@@ -92,8 +100,13 @@ def read_live(
     environment's listings as soon as its repository's environments are known, a selection
     as soon as the listing naming it answered, and every page after a list's first at once.
     Repository ids come from the live selections; only names found in none of them (nor as
-    a repository scope that answered) are resolved, at the end."""
-    reading = _Reading(desired, client)
+    a repository scope that answered) are resolved, at the end.
+
+    `trusted` (--skip-unchanged-selections): (scope, app, NAME) -> (updated_at, selection
+    digest) from the ledger; a selected secret whose live updated_at and manifest selection
+    both match is taken to be selected as the manifest says, without listing it. Its names'
+    ids are then looked up only if a write needs them (see the executor)."""
+    reading = _Reading(desired, client, trusted or {})
     with read_pool(client.transport, concurrency) as pool:
         graph = ReadGraph(pool)
         reading.start(graph)
@@ -104,6 +117,7 @@ def read_live(
             r
             for r in _repo_refs(desired)
             if r.full_name.lower() not in (reading.repo_ids if r.needs_id else reading.known)
+            and r.full_name.lower() not in reading.taken_on_trust
         ]
         found = resolve_repositories(client, refs, pool)
         if reading.not_found_errors:
@@ -116,14 +130,17 @@ def read_live(
 class _Reading:
     """What the graph has read so far; its callbacks run on one thread."""
 
-    def __init__(self, desired: DesiredState, client: GitHubClient) -> None:
+    def __init__(self, desired: DesiredState, client: GitHubClient, trusted: Trusted) -> None:
         self.desired = desired
         self.client = client
-        self.managed: dict[tuple[Scope, App, Kind], set[str]] = defaultdict(set)
+        self.trusted = trusted
+        self.taken_on_trust: set[str] = set()  # lower-cased owner/repo of trusted selections
+        # Managed `selected` items, per kind: a secret and a variable may share a name.
+        self.managed: dict[tuple[Scope, App, Kind], dict[str, tuple[str, ...]]] = defaultdict(dict)
         for g in desired.groups:
             for s in g.items:
                 if s.visibility is Visibility.SELECTED:
-                    self.managed[(g.scope, g.app, s.kind)].add(s.name)
+                    self.managed[(g.scope, g.app, s.kind)][s.name] = s.repositories or ()
         self.listed: dict[ListJob, list[SecretItem] | list[VariableItem]] = {}
         self.selections: dict[tuple[Scope, App, Kind, str], frozenset[str]] = {}
         self.repo_ids: dict[str, int] = {}
@@ -207,7 +224,14 @@ class _Reading:
         self.listed[job] = items
         for item in items:
             name = item.name.upper()
-            if item.visibility is Visibility.SELECTED and name in self.managed[job]:
+            if item.visibility is not Visibility.SELECTED or name not in self.managed[job]:
+                continue
+            wanted = self.managed[job][name]
+            recorded = self.trusted.get((scope, app, name)) if kind is Kind.SECRET else None
+            if recorded == (item.updated_at, selection_digest(wanted)):
+                self.selections[(scope, app, kind, name)] = frozenset(n.lower() for n in wanted)
+                self.taken_on_trust.update(f"{scope.org}/{n}".lower() for n in wanted)
+            else:
                 paged = self.client.of_kind(kind).paged_selection(scope, app, name)
                 graph.add_paged(paged, partial(self._selection, (scope, app, kind, name)))
 

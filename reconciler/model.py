@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -291,3 +291,12 @@ class ApiCost:
 
 
 NO_COST = ApiCost()
+
+
+def selection_digest(names: Iterable[str]) -> str:
+    """A selection's identity, case-insensitive and order-free: what the ledger records of the
+    repositories a `selected` secret was left with."""
+    import hashlib
+
+    text = "\n".join(sorted({n.lower() for n in names}))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from reconciler.commands.argument_types import seconds
 from reconciler.commands.arguments import (
     Manifests,
     OutputFormat,
@@ -22,7 +23,6 @@ from reconciler.commands.arguments import (
     add_manifest_arguments,
     add_remote_arguments,
     add_threshold_arguments,
-    seconds,
     thresholds_from_args,
 )
 from reconciler.commands.reviewed_plan import saved_plan
@@ -240,7 +240,9 @@ def _record(
 ) -> None:
     """Write what apply did into the ledger; a failure here never undoes the writes."""
     from reconciler.commands.planning import source_versions
+    from reconciler.ledger.format import entry_key
     from reconciler.ledger.recording import ledger_changes, updated_at_after
+    from reconciler.model import Visibility, selection_digest
 
     # Secrets only: a variable's value is readable, so the ledger keeps nothing of it.
     kept = (Outcome.DONE, Outcome.UNCHANGED)
@@ -250,7 +252,12 @@ def _record(
     touched = {(r.change.scope, r.change.app) for r in done if r.outcome is Outcome.DONE}
     after = updated_at_after(client, touched, concurrency)
     versions = source_versions(planned.desired, planned.resolver, [r.change for r in done])
-    changes = ledger_changes(done, after, planned.prints, planned.ledger, versions)
+    selections = {
+        entry_key(s.scope, s.app, s.name): selection_digest(s.repositories or ())
+        for s in planned.desired.secrets()
+        if s.visibility is Visibility.SELECTED
+    }
+    changes = ledger_changes(done, after, planned.prints, planned.ledger, versions, selections)
     key_id = planned.key.key_id() if planned.key else None
     planned.store.save(changes, key_id)
     log.info("recorded %d secrets in the ledger %s", len(changes), planned.store.describe())

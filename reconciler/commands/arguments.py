@@ -9,23 +9,27 @@ CLI's parser).
 from __future__ import annotations
 
 import argparse
-import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from reconciler.commands.argument_types import (
+    fraction,
+    int_between,
+    seconds,
+    target,
+    timeout,
+)
 from reconciler.github.urls import DEFAULT_API_URL
 from reconciler.ledger.stores import DEFAULT_LEDGER_PATH
 from reconciler.model import DriftPolicy
 from reconciler.plan import ValuePolicy
 from reconciler.safety import Thresholds
-from reconciler.targets import SYNTAX, Target, TargetSyntaxError, parse_target
+from reconciler.targets import SYNTAX, Target
 from reconciler.values.resolver import ALLOW_COMMANDS_ENV
 
 LEDGER_ENV = "RECONCILER_LEDGER"
 
-# Flag bounds.
-MAX_SECONDS = 86_400.0  # a day: longer pacing or rate-limit waits are a typo, not a plan
 CACHE_DIR_ENV = "RECONCILER_CACHE_DIR"
 MAX_CONCURRENCY = 64  # GitHub's secondary limits start near 100 concurrent requests
 
@@ -34,62 +38,6 @@ class OutputFormat(StrEnum):
     TEXT = "text"
     JSON = "json"
     MARKDOWN = "markdown"
-
-
-# -- flag checks ---------------------------------------------------------------------------------
-
-
-def _number(text: str, what: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {what}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"expected {what}, not infinity or NaN")
-    return value
-
-
-def seconds(text: str) -> float:
-    value = _number(text, "a number of seconds")
-    if not 0 <= value <= MAX_SECONDS:
-        raise argparse.ArgumentTypeError(f"must be between 0 and {MAX_SECONDS:.0f} seconds")
-    return value
-
-
-def timeout(text: str) -> float:
-    value = _number(text, "a number of seconds")
-    if not 0.01 <= value <= 3600:
-        raise argparse.ArgumentTypeError("must be between 0.01 and 3600 seconds")
-    return value
-
-
-def fraction(text: str) -> float:
-    value = _number(text, "a fraction between 0 and 1")
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError("must be a fraction between 0 and 1 (0.3 = 30 %)")
-    return value
-
-
-def target(text: str) -> Target:
-    try:
-        return parse_target(text)
-    except TargetSyntaxError as e:
-        raise argparse.ArgumentTypeError(str(e)) from None
-
-
-def int_between(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"expected a whole number from {low} to {high}"
-            ) from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}")
-        return value
-
-    return parse
 
 
 # -- manifests: PATH... --allow-env --------------------------------------------------------------
@@ -203,10 +151,14 @@ def add_connection_arguments(p: argparse.ArgumentParser) -> None:
 class LedgerChoice:
     location: str | None = None  # None: $RECONCILER_LEDGER or the default file
     enabled: bool = True  # False: --no-ledger, neither read nor write one
+    # --skip-unchanged-selections: trust the ledger's record of a selection while the
+    # secret's updated_at has not moved (assumes GitHub moves it; unverified, so opt-in).
+    trust_selections: bool = False
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> LedgerChoice:
-        return cls(ns.ledger, not getattr(ns, "no_ledger", False))
+        trust = getattr(ns, "skip_unchanged_selections", False)
+        return cls(ns.ledger, not getattr(ns, "no_ledger", False), trust)
 
     def spec(self, environ: Mapping[str, str]) -> str:
         """Where the ledger is: the flag, else $RECONCILER_LEDGER, else the default file."""
@@ -254,6 +206,13 @@ def add_remote_arguments(p: argparse.ArgumentParser) -> None:
     add_connection_arguments(p)
     add_ledger_arguments(p)
     p.add_argument("--no-ledger", action="store_true", help="neither read nor write a ledger")
+    p.add_argument(
+        "--skip-unchanged-selections",
+        action="store_true",
+        help="do not list the repositories of a selected secret whose updated_at and selection "
+        "match what the ledger recorded at the last apply (opt-in: assumes GitHub moves "
+        "updated_at on every selection change, which is not documented)",
+    )
     p.add_argument(
         "--drift",
         choices=[d.value for d in DriftPolicy],

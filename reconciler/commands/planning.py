@@ -27,6 +27,7 @@ from reconciler.model import (
     LiveState,
     PublicKey,
     Scope,
+    Visibility,
 )
 from reconciler.plan import Action, Change, Plan, ValuePolicy, ValueReason
 from reconciler.safe_text import printable
@@ -124,7 +125,8 @@ def make_plan(
         ledger_for_diff = ledger.without_fingerprints()
     else:
         ledger_for_diff = ledger
-    live, keys = read_live(desired, client, concurrency=inputs.concurrency)
+    trusted = _trusted_selections(desired, ledger) if inputs.ledger.trust_selections else {}
+    live, keys = read_live(desired, client, concurrency=inputs.concurrency, trusted=trusted)
     drift = inputs.drift or desired.settings.drift
     facts = (
         ValueFacts(ledger_for_diff, prints, drift or DriftPolicy.OVERWRITE, versions)
@@ -202,6 +204,19 @@ def _check_targets(targets: tuple[Target, ...], desired: DesiredState, live: Liv
     missing = unmatched(targets, subjects)
     if missing:
         raise TargetMatchesNothingError(tuple(str(t) for t in missing))
+
+
+def _trusted_selections(
+    desired: DesiredState, ledger: Ledger
+) -> dict[tuple[Scope, App, str], tuple[str, str]]:
+    """(scope, app, NAME) -> (updated_at, selection digest) the ledger recorded, for the
+    `selected` secrets whose selection apply last wrote."""
+    trusted: dict[tuple[Scope, App, str], tuple[str, str]] = {}
+    for s in desired.secrets():
+        entry = ledger.get(s.scope, s.app, s.name)
+        if s.visibility is Visibility.SELECTED and entry and entry.selection:
+            trusted[(s.scope, s.app, s.name.upper())] = (entry.updated_at, entry.selection)
+    return trusted
 
 
 def source_versions(

@@ -7,7 +7,7 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.commands.arguments import int_between
+from reconciler.commands.argument_types import int_between
 from reconciler.env import Env
 from reconciler.errors import SandboxError
 

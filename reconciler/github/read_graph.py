@@ -8,8 +8,9 @@ waits on another read (which could deadlock a bounded pool).
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any, TypeVar
 
@@ -23,13 +24,19 @@ class ReadGraph:
     def __init__(self, pool: ThreadPoolExecutor) -> None:
         self._pool = pool
         self._pending: dict[Future[Any], tuple[Callable[[Any], None], Recover | None]] = {}
+        # Finished reads, in the order they finished: one wake-up per read, where
+        # `concurrent.futures.wait` would walk every pending future each time (quadratic
+        # with thousands of listings queued).
+        self._done: queue.SimpleQueue[Future[Any]] = queue.SimpleQueue()
 
     def add(
         self, read: Callable[[], T], then: Callable[[T], None], recover: Recover | None = None
     ) -> None:
         """`recover(error)` may take a failure of this read in hand (returning True), in
         which case nothing follows from it; any other failure ends the run."""
-        self._pending[self._pool.submit(read)] = (then, recover)
+        future = self._pool.submit(read)
+        self._pending[future] = (then, recover)
+        future.add_done_callback(self._done.put)
 
     def add_paged(
         self, paged: Paged[T], then: Callable[[list[T]], None], recover: Recover | None = None
@@ -60,11 +67,10 @@ class ReadGraph:
         """Until every read (and every read they added) is done. The first failure is
         raised; the caller's `read_pool` then cancels what is queued."""
         while self._pending:
-            done, _ = wait(self._pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                then, recover = self._pending.pop(future)
-                error = future.exception()
-                if error is None:
-                    then(future.result())
-                elif recover is None or not recover(error):
-                    raise error
+            future = self._done.get()
+            then, recover = self._pending.pop(future)
+            error = future.exception()
+            if error is None:
+                then(future.result())
+            elif recover is None or not recover(error):
+                raise error

@@ -77,6 +77,8 @@ class Entry:
     # The value's identity knowable without its plaintext (sealed or age ciphertext hash, AWS
     # version id): what a plan that reads no value (`--values none`) compares.
     version: str | None = None
+    # `selected` secrets: `selection_digest` of the repositories apply left it selected for.
+    selection: str | None = None
 
 
 # (scope kind, lower-cased scope name, app, NAME); an environment's scope name is
@@ -133,6 +135,7 @@ def dump_ledger(ledger: Ledger) -> str:
             **({"source": entry.source} if entry.source else {}),
             **({"fingerprint": entry.fingerprint} if entry.fingerprint else {}),
             **({"version": entry.version} if entry.version else {}),
+            **({"selection": entry.selection} if entry.selection else {}),
         }
         for (kind, target, app, name), entry in sorted(ledger.entries.items())
     ]
@@ -189,6 +192,7 @@ def _parse_entry(item: Any) -> tuple[EntryKey, Entry]:
         _optional_str(item, "fingerprint"),
         _optional_str(item, "source"),
         _optional_str(item, "version"),
+        _optional_str(item, "selection"),
     )
     return key, entry
 

@@ -51,11 +51,15 @@ def ledger_changes(
     prints: Mapping[EntryKey, str],
     ledger: Ledger,
     versions: Mapping[EntryKey, str] | None = None,
+    selections: Mapping[EntryKey, str] | None = None,
 ) -> dict[EntryKey, Entry | None]:
     """The entries to record for what apply did: new fingerprint and version where a value was
     written, new updated_at after every write (selection and visibility ones included), gone on
-    delete; for a value found unchanged at apply, its version now."""
+    delete; for a value found unchanged at apply, its version now. `selections`: the
+    selection digest of each `selected` secret as the manifest has it, which every write of
+    it leaves in place."""
     versions = versions or {}
+    selections = selections or {}
     changes: dict[EntryKey, Entry | None] = {}
     for r in results:
         c = r.change
@@ -79,7 +83,7 @@ def ledger_changes(
         else:
             fingerprint = previous.fingerprint if previous else None
             version = previous.version if previous else None
-        changes[k] = Entry(updated_at, fingerprint, c.source or None, version)
+        changes[k] = Entry(updated_at, fingerprint, c.source or None, version, selections.get(k))
     return changes
 
 

@@ -50,12 +50,13 @@ CONNECTED = Connection(
 REMOTE = [
     *CONNECTION,
     *("--ledger", "github:o/r:l.json", "--no-ledger", "--drift", "fail"),
+    "--skip-unchanged-selections",
     *("--values", "always", "--format", "json", "--detailed-exitcode"),
     *("--target", "o/*:actions", "--target", "o:*:NPM_*", "--hide-variable-values"),
 ]
 REMOTED = Remote(
     CONNECTED,
-    LedgerChoice("github:o/r:l.json", enabled=False),
+    LedgerChoice("github:o/r:l.json", enabled=False, trust_selections=True),
     DriftPolicy.FAIL,
     ValuePolicy.ALWAYS,
     OutputFormat.JSON,
