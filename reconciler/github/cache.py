@@ -56,6 +56,7 @@ class ResponseCache:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
         self._warned = False
+        self._made: set[Path] = set()  # directories made this run: one mkdir each
 
     def __repr__(self) -> str:
         return f"ResponseCache({str(self.directory)!r})"
@@ -139,8 +140,10 @@ class ResponseCache:
             "body": text,
         }
         try:
-            self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-            path.parent.mkdir(mode=0o700, exist_ok=True)
+            if path.parent not in self._made:
+                self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+                path.parent.mkdir(mode=0o700, exist_ok=True)
+                self._made.add(path.parent)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=".tmp")
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as f:

@@ -19,6 +19,8 @@ case-insensitive, so `reconciler_comment_token` is the same variable there):
 from __future__ import annotations
 
 import fnmatch
+import functools
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -88,15 +90,29 @@ class EnvRefusal:
     hint: str | None  # None: nothing the user can add admits the name
 
 
+_GUARDED_PATTERNS = tuple(g.pattern for g in GUARDED_ENV)
+
+
+@functools.cache
+def _any_of(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One regex for a whole pattern list: most names match none, and one search beats
+    fifty fnmatch calls (24,000 env sources took 0.3 s)."""
+    return re.compile("|".join(fnmatch.translate(p) for p in patterns))
+
+
 def forbidden_pattern(name: str) -> str | None:
     """The never-allowed pattern `name` falls under, if any."""
     upper = name.upper()
+    if not _any_of(FORBIDDEN_ENV).match(upper):
+        return None
     return next((p for p in FORBIDDEN_ENV if fnmatch.fnmatchcase(upper, p)), None)
 
 
 def guard_of(name: str) -> Guard | None:
     """The well-known credential `name` is, if any (forbidden names aside)."""
     upper = name.upper()
+    if not _any_of(_GUARDED_PATTERNS).match(upper):
+        return None
     return next((g for g in GUARDED_ENV if fnmatch.fnmatchcase(upper, g.pattern)), None)
 
 
