@@ -113,12 +113,7 @@ def read_live(
         graph.run()
         # Including a repository scope whose listing was refused as not found: unknown, or
         # a refusal?
-        refs = [
-            r
-            for r in _repo_refs(desired)
-            if r.full_name.lower() not in (reading.repo_ids if r.needs_id else reading.known)
-            and r.full_name.lower() not in reading.taken_on_trust
-        ]
+        refs = [r for r in _repo_refs(desired) if not reading.settled(r)]
         found = resolve_repositories(client, refs, pool)
         if reading.not_found_errors:
             raise reading.not_found_errors[0]
@@ -157,6 +152,15 @@ class _Reading:
         for g in desired.groups:
             if g.scope.kind is ScopeKind.ENVIRONMENT:
                 self.in_environment[g.scope].append(g)
+
+    def settled(self, ref: RepoRef) -> bool:
+        """Whether reading told what `ref` needs: an id (a selection names it), or only
+        that the repository exists (a repository scope). Names of selections taken on trust
+        need no id now; a write that needs one looks it up."""
+        name = ref.full_name.lower()
+        if ref.needs_id:
+            return name in self.repo_ids or name in self.taken_on_trust
+        return name in self.known
 
     def start(self, graph: ReadGraph) -> None:
         by_repo: dict[str, list[Scope]] = defaultdict(list)
