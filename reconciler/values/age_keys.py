@@ -33,7 +33,7 @@ def _pyrage(location: Location | None) -> ModuleType:
         raise SourceError(
             location,
             "age value files need the pyrage package, which is not installed",
-            hint="install reconciler with its age extra: pip install 'reconciler[age]'",
+            hint="install the age extra: pip install 'github-secrets-reconciler[age]'",
         ) from None
     module: ModuleType = pyrage
     return module

@@ -126,7 +126,7 @@ def new_client(
         raise RegionDownError(
             Problem(
                 "reading AWS Secrets Manager needs boto3, which is not installed",
-                "install reconciler[aws] (pip install 'reconciler[aws]')",
+                "install the aws extra (pip install 'github-secrets-reconciler[aws]')",
             )
         ) from None
     key = environ.get("AWS_ACCESS_KEY_ID")

@@ -394,7 +394,7 @@ def test_missing_credentials_or_boto3_are_clear_errors(
         "aws:a": "reading AWS Secrets Manager needs boto3, which is not installed"
     }
     error = found[src("a")]
-    assert isinstance(error, SourceError) and "reconciler[aws]" in (error.hint or "")
+    assert isinstance(error, SourceError) and "github-secrets-reconciler[aws]" in (error.hint or "")
 
 
 def test_loading_the_module_does_not_load_boto3() -> None:
