@@ -80,9 +80,6 @@ def _live_variable(item: VariableItem, selected: frozenset[str] | None) -> LiveI
 ListJob = tuple[Scope, App, Kind]
 
 
-_ITEM_KINDS = (Kind.SECRET, Kind.VARIABLE)
-
-
 Trusted = Mapping[tuple[Scope, App, str], tuple[str, str]]
 
 
@@ -232,7 +229,7 @@ class _Reading:
                 continue
             wanted = self.managed[job][name]
             recorded = self.trusted.get((scope, app, name)) if kind is Kind.SECRET else None
-            if recorded == (item.updated_at, selection_digest(wanted)):
+            if recorded is not None and recorded == (item.updated_at, selection_digest(wanted)):
                 self.selections[(scope, app, kind, name)] = frozenset(n.lower() for n in wanted)
                 self.taken_on_trust.update(f"{scope.org}/{n}".lower() for n in wanted)
             else:

@@ -40,6 +40,19 @@ class OutputFormat(StrEnum):
     MARKDOWN = "markdown"
 
 
+def add_strip_newline_argument(p: argparse.ArgumentParser, done: str) -> None:
+    """`--strip-newline` of the commands that read a value from stdin; `done` says what
+    they do with its bytes ("sealed", "encrypted")."""
+    p.add_argument(
+        "--strip-newline",
+        "--strip",
+        dest="strip",
+        action="store_true",
+        help="drop trailing newlines (\\n, \\r\\n) from piped input; by default its bytes are "
+        f"{done} exactly and a kept trailing newline is reported on stderr",
+    )
+
+
 # -- manifests: PATH... --allow-env --------------------------------------------------------------
 
 

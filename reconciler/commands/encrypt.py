@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from reconciler.commands.arguments import add_strip_newline_argument
 from reconciler.env import Env
 from reconciler.errors import ExitStatus, UsageError
 
@@ -38,14 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a public key to encrypt to (repeatable); needed to create the file, and then "
         "the file's own `recipients` are used",
     )
-    parser.add_argument(
-        "--strip-newline",
-        "--strip",
-        dest="strip",
-        action="store_true",
-        help="drop trailing newlines (\\n, \\r\\n) from piped input; by default its bytes are "
-        "encrypted exactly and a kept trailing newline is reported on stderr",
-    )
+    add_strip_newline_argument(parser, "encrypted")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from reconciler.commands.arguments import Connection, add_connection_arguments
+from reconciler.commands.arguments import (
+    Connection,
+    add_connection_arguments,
+    add_strip_newline_argument,
+)
 from reconciler.env import Env
 from reconciler.errors import ExitStatus, UsageError
 from reconciler.model import App, Scope, ScopeKind
@@ -26,14 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--org", help="organization whose public key seals the value")
     parser.add_argument("--repo", metavar="OWNER/REPO", help="repository whose key seals it")
     parser.add_argument("--app", required=True, choices=[a.value for a in App])
-    parser.add_argument(
-        "--strip-newline",
-        "--strip",
-        dest="strip",
-        action="store_true",
-        help="drop trailing newlines (\\n, \\r\\n) from piped input; by default its bytes are "
-        "sealed exactly and a kept trailing newline is reported on stderr",
-    )
+    add_strip_newline_argument(parser, "sealed")
 
 
 @dataclass(frozen=True, slots=True)
