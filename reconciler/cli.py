@@ -25,6 +25,7 @@ from reconciler.commands import (
     ledger,
     plan,
     sandbox,
+    schemas,
     seal,
     validate,
 )
@@ -67,6 +68,7 @@ COMMANDS: tuple[_Command, ...] = (
     encrypt,
     sandbox,
     demo,
+    schemas,
     completion,
 )
 

@@ -48,11 +48,15 @@ def render_results_text(results: Sequence[Result]) -> str:
     return "\n".join([*lines, results_summary(results)]) + "\n"
 
 
-def results_document(results: Sequence[Result], plan: Plan) -> dict[str, Any]:
+def results_document(
+    results: Sequence[Result], plan: Plan, *, plan_checksum: str
+) -> dict[str, Any]:
+    """`plan_checksum` is the plan's as `plan` printed it and a reviewer approved it: under
+    `--values none` apply settles the unread values into a plan of its own, which `plan` is."""
     return {
         "format": "reconciler-apply-results",
         "version": 1,
-        "plan_checksum": plan.checksum(),
+        "plan_checksum": plan_checksum,
         **({"notices": list(plan.notices)} if plan.notices else {}),
         "summary": result_counts(results),
         "results": [

@@ -153,7 +153,7 @@ def hostile(sandbox: Sandbox, tmp_path: Path) -> dict[str, str]:
     )
     for victim, name in zip(victims, PASSES_NAME_CHECK, strict=True):
         rename_repo(sandbox, f"{ORG}/{victim}", name.replace("/", "-"))
-        plant_secret(sandbox, ORG, "actions", name, updated_at=name)
+        plant_secret(sandbox, ORG, "actions", name)
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"number": 7, "pull_request": {"number": 7}}), "utf-8")
     return {
@@ -311,3 +311,20 @@ def test_json_output_is_exact_and_starts_no_command(data: dict[str, object]) -> 
     text = render_json({"changes": data})
     assert json.loads(text) == {"changes": data}
     assert not command_lines(text) and not unsafe_characters(text)
+
+
+@pytest.mark.parametrize("stamp", [*PASSES_NAME_CHECK[:3], "", "2024-01-01"])
+def test_a_hostile_updated_at_is_refused_before_it_reaches_any_output(
+    capsys: pytest.CaptureFixture[str], sandbox: Sandbox, tmp_path: Path, stamp: str
+) -> None:
+    """updated_at is shown in plans and kept in the ledger: a server's odd one is a malformed
+    response, reported safely, never printed or recorded."""
+    sandbox.add_repo(f"{ORG}/web")
+    plant_secret(sandbox, ORG, "actions", "PLANTED", updated_at=stamp)
+    manifest = write_manifest(tmp_path, MANIFEST)
+    result = run(capsys, ["plan", str(manifest), "--no-ledger"], {"SEL_TOKEN": "v"}, sandbox)
+    assert result.code == 1
+    assert "secrets[0].updated_at: expected an ISO 8601 date-time" in result.err
+    assert_terminal_safe("stderr", result.err)
+    if stamp:
+        assert stamp not in result.out + result.err

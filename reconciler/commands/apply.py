@@ -148,7 +148,8 @@ def run(options: Options, env: Env) -> int:
         )
         planned = make_plan(desired, client, inputs, env.environ)
         plan = planned.plan
-        if reviewed is not None and plan.checksum() != reviewed.get("checksum"):
+        made_checksum = plan.checksum()  # the results name this one, as `plan` printed it
+        if reviewed is not None and made_checksum != reviewed.get("checksum"):
             lines = explain_mismatch(reviewed, plan.canonical())
             raise PlanMismatchError(
                 "the reviewed plan no longer matches: live state or the manifest changed since "
@@ -199,7 +200,7 @@ def run(options: Options, env: Env) -> int:
             not_recorded = e
     finally:
         client.close()
-    output_errors = _emit_results(results, plan, options, env)
+    output_errors = _emit_results(results, plan, made_checksum, options, env)
     if isinstance(not_recorded, ReconcilerError) and planned.store is not None:
         written = tuple(
             f"{r.change.scope} {r.change.app} {r.change.name} ({r.change.action})"
@@ -264,7 +265,7 @@ def _record(
 
 
 def _emit_results(
-    results: Sequence[Result], plan: Plan, options: Options, env: Env
+    results: Sequence[Result], plan: Plan, made_checksum: str, options: Options, env: Env
 ) -> list[ReconcilerError]:
     """Every output is attempted even when one fails (GitHub is changed either way); the
     failures are returned to be raised after the rest are written."""
@@ -273,7 +274,7 @@ def _emit_results(
     from reconciler.render import render_json
     from reconciler.report import render_results_markdown, render_results_text, results_document
 
-    doc = results_document(results, plan)
+    doc = results_document(results, plan, plan_checksum=made_checksum)
     output_format = options.remote.format
     if output_format is OutputFormat.JSON:
         env.stdout.write(render_json(doc))

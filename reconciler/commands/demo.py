@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from reconciler.env import Env
 from reconciler.errors import ExitStatus
@@ -14,18 +15,31 @@ HELP = "plan and apply the examples against an embedded sandbox"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", default=["examples"], metavar="PATH")
-    parser.add_argument("--seed", default="examples/sandbox/seed.json", metavar="FILE")
+    parser.add_argument(
+        "paths", nargs="*", metavar="PATH", help="manifests (default: the examples shipped)"
+    )
+    parser.add_argument(
+        "--seed", metavar="FILE", help="sandbox seed (default: the examples' sandbox/seed.json)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    paths: tuple[str, ...] = ("examples",)
-    seed: str = "examples/sandbox/seed.json"
+    paths: tuple[str, ...] = ()  # () and None: the examples shipped with the package
+    seed: str | None = None
 
     @classmethod
     def from_args(cls, ns: argparse.Namespace) -> Options:
         return cls(tuple(ns.paths), ns.seed)
+
+
+def shipped_examples(cwd: str) -> str:
+    """The examples shipped as package data (in a checkout, the package's link to examples/),
+    named relative to `cwd` when they lie below it (in a checkout: `examples`), so the demo's
+    output stays short."""
+    path = (Path(__file__).parent.parent / "examples").resolve()
+    relative = os.path.relpath(path, cwd)
+    return str(path) if relative.startswith("..") else relative
 
 
 def run(options: Options, env: Env) -> int:
@@ -40,14 +54,18 @@ def run(options: Options, env: Env) -> int:
     from reconciler.sandbox import Sandbox, SandboxConfig
 
     assert env.run is not None, "the CLI sets Env.run"
-    paths = list(options.paths)
+    examples = shipped_examples(os.getcwd())
+    paths = list(options.paths) or [examples]
+    seed = options.seed or os.path.join(examples, "sandbox", "seed.json")
     out = env.stdout
     with Sandbox(SandboxConfig()) as sb, tempfile.TemporaryDirectory() as scratch:
-        sb.load_seed(read_seed_file(options.seed))
+        sb.load_seed(read_seed_file(seed))
         demo_env = dict(env.environ)
         # The demo's ledger lives and dies with it; its key is as throwaway as its values.
         demo_env["RECONCILER_LEDGER"] = os.path.join(scratch, "ledger.json")
         demo_env["RECONCILER_LEDGER_KEY"] = secrets.token_urlsafe(32)
+        # So is its HTTP cache: the sandbox's token dies with it, nothing could ever hit again.
+        demo_env["RECONCILER_CACHE_DIR"] = os.path.join(scratch, "http-cache")
         desired = load_manifests(paths).desired
         for secret in desired.items():
             if isinstance(secret.source, EnvSource):

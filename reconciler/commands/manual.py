@@ -149,8 +149,19 @@ MANUALS: dict[str, Manual] = {
         ),
     ),
     "demo": Manual(
-        "Validate, plan and apply the examples against a sandbox started for the run.",
+        "Validate, plan and apply the examples shipped with reconciler (or your manifests) "
+        "against a sandbox started for the run.",
         ("reconciler demo", "reconciler demo examples/ --seed examples/sandbox/seed.json"),
+    ),
+    "schema": Manual(
+        "Print a published JSON Schema, write it next to your manifests for editors, or print "
+        "its stable URL (the raw file at this release's tag). `plan`, `results` and `ledger` "
+        "describe the JSON documents the tool writes.",
+        (
+            "reconciler schema --out secrets/",
+            "reconciler schema --url",
+            "reconciler schema plan > plan.schema.json",
+        ),
     ),
     "completion": Manual(
         "Print a shell completion script for reconciler's commands and flags.",

@@ -12,10 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from reconciler.errors import MalformedResponseError, RequestInfo
+
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", re.ASCII)
 
 if TYPE_CHECKING:  # annotations only: the ledger reads permission hints without loading requests
     import requests
@@ -110,6 +113,18 @@ class Json:
         if not isinstance(self.value, str):
             raise self._fail("a string")
         return self.value
+
+    def timestamp(self) -> str:
+        """An ISO 8601 date-time as GitHub writes them (`2024-01-02T03:04:05Z`): what the
+        ledger records and compares, so nothing else may reach it."""
+        text = self.string()
+        if not _TIMESTAMP.fullmatch(text):
+            raise MalformedResponseError(
+                self.request,
+                self.where,
+                "expected an ISO 8601 date-time such as 2024-01-02T03:04:05Z",
+            )
+        return text
 
     def name(self) -> str:
         """A name (secret, repository, login): a non-empty string without control characters."""

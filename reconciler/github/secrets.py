@@ -41,9 +41,9 @@ def read_visibility(item: Json) -> Visibility | None:
 
 
 def secret_item(item: Json) -> SecretItem:
-    updated = item.optional("updated_at")
     name = item.field("name").name()
-    return SecretItem(name, updated.string() if updated else "", read_visibility(item))
+    # Required by GitHub's description; the ledger records it and refuses an empty one.
+    return SecretItem(name, item.field("updated_at").timestamp(), read_visibility(item))
 
 
 class Secrets:

@@ -37,11 +37,10 @@ class VariableItem:
 
 
 def variable_item(item: Json) -> VariableItem:
-    updated = item.optional("updated_at")
     return VariableItem(
         item.field("name").name(),
         item.field("value").string(),
-        updated.string() if updated else "",
+        item.field("updated_at").timestamp(),  # required by GitHub's description
         read_visibility(item),
     )
 

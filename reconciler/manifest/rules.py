@@ -14,9 +14,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
+from reconciler import schema_files
 from reconciler.manifest.redact import describe, looks_like_credential, showable
 from reconciler.model import App
 
@@ -144,10 +144,10 @@ def suggest(word: str, candidates: Iterable[str]) -> str:
 
 @cache
 def schema() -> dict[str, Any]:
-    """schemas/manifest.schema.json: in a checkout through the package's link to it, in a
-    built wheel as the copy the build made of that link (one source of truth either way).
+    """schemas/manifest.schema.json: in a checkout through the package's link to that folder,
+    in a built wheel as the copy the build made of it (one source of truth either way).
     Read beside this module rather than through importlib.resources, whose import costs a
     millisecond of every `validate` (the package is always installed as files)."""
-    text = Path(__file__).with_name("manifest.schema.json").read_text("utf-8")
+    text = schema_files.path("manifest").read_text("utf-8")
     loaded: dict[str, Any] = json.loads(text)
     return loaded

@@ -21,6 +21,7 @@ from reconciler.commands import (
     ledger,
     plan,
     sandbox,
+    schemas,
     seal,
     validate,
 )
@@ -152,6 +153,11 @@ EVERY_FLAG: list[tuple[Any, list[str], object]] = [
         sandbox.Options("s.json", 8080, "0.0.0.0", "d.json"),
     ),
     (demo, ["demo", "x", "y", "--seed", "s.json"], demo.Options(("x", "y"), "s.json")),
+    (
+        schemas,
+        ["schema", "plan", "--out", "p.json", "--url", "--force"],
+        schemas.Options("plan", "p.json", True, True),
+    ),
 ]
 GLOBAL = {"help", "debug", "verbose", "command", "ledger_command"}
 
@@ -201,6 +207,7 @@ def test_defaults_make_the_default_options() -> None:
     )
     assert import_.Options.from_args(_parse(["import"])).apps == tuple(App)
     assert demo.Options.from_args(_parse(["demo"])) == demo.Options()
+    assert schemas.Options.from_args(_parse(["schema"])) == schemas.Options()
 
 
 def _all_options() -> list[object]:

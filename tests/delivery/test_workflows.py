@@ -1,5 +1,6 @@
-"""The example workflows and the composite action: checked as data, and the action's shell
-step run with bash exactly as the runner would, against the sandbox."""
+"""The example workflows and the composite action, checked as data: pinned references, least
+privilege per job, and a pull-request plan that holds nothing able to write a secret. The
+action's steps run with bash in test_action_run.py and test_action_install.py."""
 
 from __future__ import annotations
 
@@ -7,21 +8,23 @@ import json
 import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from reconciler.github.comments import MARKER_PREFIX
 from reconciler.sandbox import Sandbox
 from tests.support.e2e import run, write_manifest
 from tests.support.paths import REPO_ROOT
 
 WORKFLOWS = REPO_ROOT / "examples" / "workflows"
-BIN = Path(sys.executable).parent
-_EXPR = re.compile(r"\$\{\{\s*([^}]+?)\s*\}\}")
+NAMES = ("plan.yml", "apply.yml", "drift.yml")
+ACTION = "reconciler/reconciler"
+# owner/repo@<full commit sha> # vX.Y.Z: a tag can move, a commit cannot; the comment says which
+# release the reviewer pinned.
+_PINNED = re.compile(r"^\s*-?\s*uses:\s*[\w.-]+/[\w.-]+@[0-9a-f]{40} # v\d+\.\d+\.\d+\s*$")
+_SECRET = re.compile(r"\$\{\{\s*secrets\.([A-Za-z0-9_]+)\s*\}\}")
 
 
 def _yaml(path: Path) -> Any:
@@ -43,29 +46,61 @@ def _action() -> dict[str, Any]:
     return doc
 
 
+def _steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    steps = job["steps"]
+    assert isinstance(steps, list)
+    return steps
+
+
 def _reconciler_steps(workflow: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         step
         for job in workflow["jobs"].values()
-        for step in job["steps"]
-        if "reconciler" in str(step.get("uses", ""))
+        for step in _steps(job)
+        if str(step.get("uses", "")).startswith(f"{ACTION}@")
     ]
 
 
-# -- example workflows ------------------------------------------------------------------------
+def _secrets(value: object) -> set[str]:
+    return set(_SECRET.findall(yaml.safe_dump(value)))
 
 
-@pytest.mark.parametrize("name", ["plan.yml", "apply.yml", "drift.yml"])
-def test_example_workflow_is_a_valid_workflow(name: str) -> None:
+# -- every file: pinned references --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [REPO_ROOT / "action.yml", *(WORKFLOWS / n for n in NAMES)])
+def test_every_uses_is_pinned_to_a_commit_with_its_release_in_a_comment(path: Path) -> None:
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if "uses:" in line]
+    assert lines, path.name
+    for line in lines:
+        assert _PINNED.match(line), f"{path.name}: not pinned by commit SHA: {line.strip()}"
+
+
+def test_the_pin_check_refuses_tags_branches_and_short_shas() -> None:
+    for line in (
+        "- uses: actions/checkout@v6",
+        "- uses: actions/checkout@main",
+        "- uses: actions/checkout@d23441a # v6.1.0",
+        "- uses: actions/checkout@d23441a48e516b6c34aea4fa41551a30e30af803",
+    ):
+        assert not _PINNED.match(line), line
+    assert _PINNED.match(
+        "  - uses: actions/checkout@d23441a48e516b6c34aea4fa41551a30e30af803 # v6.1.0"
+    )
+
+
+# -- example workflows --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_example_workflow_is_a_valid_workflow_using_declared_inputs(name: str) -> None:
     doc = _workflow(name)
-    assert {"name", "on", "jobs"} <= set(doc)
-    assert doc["jobs"], name
+    assert {"name", "on", "jobs", "permissions"} <= set(doc)
+    declared = set(_action()["inputs"])
     for job_name, job in doc["jobs"].items():
         assert isinstance(job.get("runs-on"), str) and job["runs-on"], job_name
-        assert isinstance(job.get("steps"), list) and job["steps"], job_name
-        for step in job["steps"]:
+        for step in _steps(job):
             assert ("uses" in step) != ("run" in step), step
-    declared = set(_action()["inputs"])
     steps = _reconciler_steps(doc)
     assert steps, f"{name} does not use the reconciler action"
     for step in steps:
@@ -73,135 +108,108 @@ def test_example_workflow_is_a_valid_workflow(name: str) -> None:
         assert step["with"]["command"] in ("validate", "plan", "apply")
 
 
-def test_plan_workflow_validates_and_comments_on_pull_requests() -> None:
-    doc = _workflow("plan.yml")
-    assert "pull_request" in doc["on"]
-    assert doc["permissions"]["pull-requests"] == "write"
-    commands = [s["with"]["command"] for s in _reconciler_steps(doc)]
-    assert commands == ["validate", "plan"]
-    plan = _reconciler_steps(doc)[1]["with"]
-    assert str(plan.get("comment", "true")) == "true"
+@pytest.mark.parametrize("name", NAMES)
+def test_every_job_has_least_privilege_its_own_concurrency_and_no_persisted_credentials(
+    name: str,
+) -> None:
+    doc = _workflow(name)
+    assert doc["permissions"] == {}, "top level grants nothing; each job names what it needs"
+    for job_name, job in doc["jobs"].items():
+        permissions = job.get("permissions")
+        assert isinstance(permissions, dict) and permissions, job_name
+        assert permissions.get("contents") == "read", job_name
+        assert set(permissions.values()) <= {"read", "write"}, job_name
+        assert "write-all" not in str(permissions) and "read-all" not in str(permissions)
+        concurrency = job.get("concurrency")
+        assert isinstance(concurrency, dict) and concurrency.get("group"), job_name
+        assert "cancel-in-progress" in concurrency, job_name
+        checkouts = [
+            s for s in _steps(job) if str(s.get("uses", "")).startswith("actions/checkout@")
+        ]
+        assert checkouts, job_name
+        for step in checkouts:
+            assert step.get("with", {}).get("persist-credentials") is False, job_name
 
 
-def test_apply_workflow_runs_on_main_one_at_a_time() -> None:
+def test_the_pull_request_plan_holds_no_write_credential_and_no_secret_value() -> None:
+    plan = _workflow("plan.yml")
+    apply = _workflow("apply.yml")
+    assert set(plan["on"]) == {"pull_request"}  # never pull_request_target
+    [job] = plan["jobs"].values()
+    assert job["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert "environment" not in job
+    assert "env" not in plan and "env" not in job
+    validate, planning = _reconciler_steps(plan)
+    assert validate["with"]["command"] == "validate"
+    assert _secrets(validate) == set()
+    assert planning["with"]["command"] == "plan"
+    assert "head.repo.full_name == github.repository" in planning["if"]  # forks: no secrets
+    assert str(planning["with"].get("comment", "true")) == "true"
+    assert "--values none" in planning["with"]["args"]
+    # No value (no step env), no ledger key, no token input: only the read-only App's key.
+    assert "env" not in planning
+    assert not {"ledger-key", "token", "comment-token"} & set(planning["with"])
+    used = _secrets(job)
+    assert used == {"RECONCILER_READ_APP_PRIVATE_KEY"}
+    assert not used & _secrets(apply), "the pull-request job shares a secret with apply"
+    assert planning["with"]["app-id"] != _reconciler_steps(apply)[0]["with"]["app-id"]
+
+
+def test_apply_runs_on_main_in_a_protected_environment_one_at_a_time() -> None:
     doc = _workflow("apply.yml")
+    assert set(doc["on"]) == {"push"}
     assert doc["on"]["push"]["branches"] == ["main"]
-    assert doc["concurrency"]["group"]
-    assert doc["concurrency"].get("cancel-in-progress") is False  # never stop an apply midway
-    assert [s["with"]["command"] for s in _reconciler_steps(doc)] == ["apply"]
+    [job] = doc["jobs"].values()
+    assert job["environment"] == "secrets"
+    assert job["permissions"] == {"contents": "read"}
+    assert job["concurrency"]["cancel-in-progress"] is False  # never stop an apply midway
+    [step] = _reconciler_steps(doc)
+    assert step["with"]["command"] == "apply"
+    assert "--values" not in step["with"].get("args", "")
+    # The write credential, the ledger key and the values live in that environment only.
+    assert {"RECONCILER_APP_PRIVATE_KEY", "RECONCILER_LEDGER_KEY"} <= _secrets(job)
+    assert _secrets(step.get("env", {}))
 
 
-def test_drift_workflow_is_scheduled_and_fails_on_drift() -> None:
+def test_drift_is_scheduled_read_only_and_fails_on_drift() -> None:
     doc = _workflow("drift.yml")
     assert doc["on"]["schedule"][0]["cron"]
+    [job] = doc["jobs"].values()
+    assert "environment" not in job
+    assert job["permissions"] == {"contents": "read"}
+    assert _secrets(job) == {"RECONCILER_READ_APP_PRIVATE_KEY"}
     [step] = _reconciler_steps(doc)
     assert step["with"]["command"] == "plan"
-    assert "--detailed-exitcode" in step["with"]["args"]
+    assert "env" not in step and "ledger-key" not in step["with"]
+    args = step["with"]["args"].split()
+    assert {"--values", "none", "--detailed-exitcode", "--out"} <= set(args)
     assert str(step["with"].get("comment")) == "false"
-    # A later step turns exit code 2 (changes present) into a failed job.
-    failing = [
-        s
-        for job in doc["jobs"].values()
-        for s in job["steps"]
-        if f"steps.{step['id']}.outputs.exit-code" in str(s.get("if", ""))
+    # A later step turns exit code 2 (changes present) into a failed job when they are drift.
+    [failing] = [
+        s for s in _steps(job) if f"steps.{step['id']}.outputs.exit-code" in str(s.get("if"))
     ]
-    assert failing and "exit 1" in failing[0]["run"]
+    assert args[args.index("--out") + 1] in failing["run"]
 
 
-def test_examples_still_validate_with_workflows_beside_them(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.chdir(REPO_ROOT)
-    result = run(capsys, ["validate", "examples/"])
-    assert result.code == 0, result.err
-    assert "skipped 3 non-manifest files" in result.out
-    for name in ("plan.yml", "apply.yml", "drift.yml"):
-        # Named on stdout without -v: a skipped manifest must never go unnoticed.
-        assert f"skipped examples/workflows/{name}: not a manifest" in result.out
-
-
-# -- the composite action ---------------------------------------------------------------------
-
-
-def test_action_metadata_is_a_composite_action_using_only_declared_inputs() -> None:
-    action = _action()
-    assert {"name", "description", "inputs", "outputs", "runs"} <= set(action)
-    assert action["runs"]["using"] == "composite"
-    inputs = action["inputs"]
-    for name, spec in inputs.items():
-        assert spec.get("description"), name
-    text = (REPO_ROOT / "action.yml").read_text(encoding="utf-8")
-    used = set(re.findall(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}", text))
-    assert used, "the action uses no inputs"
-    assert used <= set(inputs), used - set(inputs)
-    assert {"command", "paths", "token", "app-id", "app-private-key", "comment-token"} <= used
-    step_ids = {s.get("id") for s in action["runs"]["steps"]}
-    for name, output in action["outputs"].items():
-        [ref] = re.findall(r"steps\.([A-Za-z0-9_-]+)\.outputs", output["value"])
-        assert ref in step_ids, name
-    for step in action["runs"]["steps"]:
-        if "run" in step:
-            assert step.get("shell") == "bash", step.get("name")
-
-
-def _evaluate(text: str, inputs: dict[str, str], github: dict[str, str]) -> str:
-    """The runner's `${{ }}` substitution, for the two contexts the action uses."""
-
-    def one(match: re.Match[str]) -> str:
-        context, _, name = match.group(1).partition(".")
-        assert context in ("inputs", "github"), match.group(0)
-        return inputs[name] if context == "inputs" else github[name]
-
-    return _EXPR.sub(one, text)
-
-
-def _run_action(
-    sb: Sandbox, tmp_path: Path, given: dict[str, str], *, event: str = "pull_request"
-) -> tuple[subprocess.CompletedProcess[str], dict[str, str]]:
-    """Run the action's reconciler step with bash, the way a runner would."""
-    action = _action()
-    github = {"api_url": sb.url, "token": "workflow-token", "action_path": str(REPO_ROOT)}
-    inputs = {
-        name: _evaluate(str(spec.get("default", "")), {}, github)
-        for name, spec in action["inputs"].items()
-    }
-    inputs.update(given)
-    [step] = [s for s in action["runs"]["steps"] if s.get("id") == "run"]
-    output = tmp_path / "github_output"
-    output.write_text("", encoding="utf-8")
-    event_file = tmp_path / "event.json"
-    event_file.write_text(json.dumps({"number": 3, "pull_request": {"number": 3}}), "utf-8")
-    env = {
-        "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_EVENT_NAME": event,
-        "GITHUB_EVENT_PATH": str(event_file),
-        "GITHUB_REPOSITORY": "octo-org/infra",
-        "GITHUB_OUTPUT": str(output),
-        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
-        "A_TOKEN": "alpha",
-    }
-    env.update({k: _evaluate(str(v), inputs, github) for k, v in step["env"].items()})
-    script = _evaluate(step["run"], inputs, github)
-    proc = subprocess.run(
+def _drift_check(workspace: Path) -> subprocess.CompletedProcess[str]:
+    """drift.yml's last step, with bash as the runner runs it, in `workspace`."""
+    [job] = _workflow("drift.yml")["jobs"].values()
+    script = _steps(job)[-1]["run"]
+    return subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
-        env=env,
+        cwd=workspace,
+        env={"PATH": os.environ["PATH"]},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=60,
         check=False,
     )
-    outputs = dict(
-        line.split("=", 1) for line in output.read_text(encoding="utf-8").splitlines() if line
-    )
-    return proc, outputs
 
 
-@pytest.fixture
-def action_sandbox(sandbox: Sandbox, tmp_path: Path) -> Sandbox:
-    sandbox.add_repo("octo-org/infra")
-    sandbox.add_pull_request("octo-org/infra", 3)
-    sandbox.add_token("workflow-token", {"issues": "write", "metadata": "read"})
+def test_drift_check_ignores_values_only_apply_can_compare_and_fails_on_the_rest(
+    capsys: pytest.CaptureFixture[str], sandbox: Sandbox, tmp_path: Path
+) -> None:
+    sandbox.add_org("octo-org")
     (tmp_path / "secrets").mkdir()
     write_manifest(
         tmp_path / "secrets",
@@ -212,60 +220,86 @@ def action_sandbox(sandbox: Sandbox, tmp_path: Path) -> Sandbox:
             actions:
               secrets:
                 A_TOKEN: {value: {env: A_TOKEN}, visibility: all}
+                B_TOKEN: {value: {env: B_TOKEN}, visibility: all}
         """,
     )
-    return sandbox
+    values = {"A_TOKEN": "alpha", "B_TOKEN": "beta"}
+    applied = run(capsys, ["apply", "secrets/", "--write-delay", "0"], values, sandbox)
+    assert applied.code == 0, applied.err
+    drift = ["plan", "secrets/", "--values", "none", "--detailed-exitcode"]
+    drift += ["--out", "drift-plan.json"]
+    # The night after: nothing changed, but env values are "checked at apply", never equal.
+    quiet = run(capsys, drift, {}, sandbox)
+    assert quiet.code == 2, quiet.err
+    plan = json.loads((tmp_path / "drift-plan.json").read_text(encoding="utf-8"))
+    assert {c["value"] for c in plan["changes"]} == {"checked at apply"}
+    check = _drift_check(tmp_path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "::error::" not in check.stdout
+    # Someone deletes a secret by hand: that is drift.
+    sandbox.delete_secret("octo-org", "actions", "B_TOKEN")
+    drifted = run(capsys, drift, {}, sandbox)
+    assert drifted.code == 2, drifted.err
+    check = _drift_check(tmp_path)
+    assert check.returncode == 1
+    assert check.stdout.startswith("::error::GitHub secrets drifted from the manifest: 1 changes")
 
 
-def test_action_plan_on_a_pull_request_comments_and_keeps_the_job_green(
-    action_sandbox: Sandbox, tmp_path: Path
+def test_examples_still_validate_with_workflows_beside_them(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    given = {"command": "plan", "token": action_sandbox.token, "args": "--detailed-exitcode"}
-    proc, outputs = _run_action(action_sandbox, tmp_path, given)
-    assert proc.returncode == 0, proc.stderr
-    assert outputs == {"exit-code": "2"}  # changes present, reported, not a failure
-    [comment] = action_sandbox.comments("octo-org/infra", 3)
-    assert comment["body"].startswith(MARKER_PREFIX)
-    posted = [e for e in action_sandbox.exchanges if e.method == "POST" and "/comments" in e.url]
-    assert [dict(e.request_headers).get("Authorization") for e in posted] == [
-        "Bearer workflow-token"  # the comment token (the workflow's), not the main token
-    ]
-    assert "`A_TOKEN`" in (tmp_path / "summary.md").read_text(encoding="utf-8")
-    again, _ = _run_action(action_sandbox, tmp_path, given)
-    assert again.returncode == 0, again.stderr
-    assert len(action_sandbox.comments("octo-org/infra", 3)) == 1
+    monkeypatch.chdir(REPO_ROOT)
+    result = run(capsys, ["validate", "examples/"])
+    assert result.code == 0, result.err
+    assert "skipped 3 non-manifest files" in result.out
+    for name in NAMES:
+        # Named on stdout without -v: a skipped manifest must never go unnoticed.
+        assert f"skipped examples/workflows/{name}: not a manifest" in result.out
 
 
-def test_action_does_not_comment_outside_pull_requests(
-    action_sandbox: Sandbox, tmp_path: Path
-) -> None:
-    given = {"command": "plan", "token": action_sandbox.token}
-    proc, outputs = _run_action(action_sandbox, tmp_path, given, event="schedule")
-    assert proc.returncode == 0, proc.stderr
-    assert outputs == {"exit-code": "0"}
-    assert action_sandbox.comments("octo-org/infra", 3) == []
+# -- the composite action ---------------------------------------------------------------------
 
 
-def test_action_apply_with_detailed_exitcode_fails_the_step_on_changes(
-    action_sandbox: Sandbox, tmp_path: Path
-) -> None:
-    given = {
-        "command": "apply",
-        "token": action_sandbox.token,
-        "args": "--detailed-exitcode --write-delay 0",
-    }
-    proc, outputs = _run_action(action_sandbox, tmp_path, given)
-    assert outputs == {"exit-code": "2"}
-    assert proc.returncode == 2
-    assert action_sandbox.secrets("octo-org", "actions")["A_TOKEN"].value == b"alpha"
+def test_action_is_composite_and_uses_only_declared_inputs() -> None:
+    action = _action()
+    assert {"name", "description", "inputs", "outputs", "runs"} <= set(action)
+    assert action["runs"]["using"] == "composite"
+    inputs = action["inputs"]
+    for name, spec in inputs.items():
+        assert spec.get("description"), name
+    text = (REPO_ROOT / "action.yml").read_text(encoding="utf-8")
+    used = set(re.findall(r"\$\{\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}\}", text))
+    assert used <= set(inputs), used - set(inputs)
+    assert {"command", "paths", "args", "token", "app-id", "app-private-key"} <= used
+    step_ids = {s.get("id") for s in action["runs"]["steps"]}
+    for name, output in action["outputs"].items():
+        [ref] = re.findall(r"steps\.([A-Za-z0-9_-]+)\.outputs", output["value"])
+        assert ref in step_ids, name
 
 
-def test_action_validation_errors_become_annotations_and_fail_the_step(
-    action_sandbox: Sandbox, tmp_path: Path
-) -> None:
-    bad = tmp_path / "secrets" / "secrets.yaml"
-    bad.write_text(bad.read_text(encoding="utf-8").replace("all", "everyone"), "utf-8")
-    proc, outputs = _run_action(action_sandbox, tmp_path, {"command": "validate"})
-    assert proc.returncode == 1
-    assert outputs == {"exit-code": "1"}
-    assert re.search(r"^::error file=secrets/secrets\.yaml,line=\d+,col=\d+::", proc.stdout, re.M)
+def test_action_run_steps_take_inputs_only_through_the_environment() -> None:
+    steps = _action()["runs"]["steps"]
+    scripts = [s for s in steps if "run" in s]
+    assert len(scripts) == 2
+    for step in scripts:
+        assert step.get("shell") == "bash", step.get("name")
+        assert "${{" not in step["run"], f"template injection risk in {step.get('id')}"
+        for word in ("GITHUB_PATH", "GITHUB_ENV", "eval ", "source ", "sudo"):
+            assert word not in step["run"], (step.get("id"), word)
+
+
+def test_action_sets_up_python_without_changing_the_callers_environment() -> None:
+    [setup] = [s for s in _action()["runs"]["steps"] if "uses" in s]
+    assert setup["uses"].startswith("actions/setup-python@")
+    assert str(setup["with"]["update-environment"]).lower() == "false"
+    install = next(s for s in _action()["runs"]["steps"] if s.get("id") == "install")
+    assert install["env"]["PYTHON"] == f"${{{{ steps.{setup['id']}.outputs.python-path }}}}"
+    script = install["run"]
+    assert '"$RUNNER_TEMP/' in script  # the tool's own virtualenv
+    assert (
+        '--require-hashes --only-binary=:all: -r "$GITHUB_ACTION_PATH/requirements.lock"' in script
+    )
+    assert '--no-deps --no-build-isolation --no-index "$GITHUB_ACTION_PATH"' in script
+    # Only the virtualenv's interpreter installs; none imports from the working directory.
+    assert not re.search(r"^\s*(python3?|pip3?)\b", script, re.M)
+    assert all(" -I -m " in line for line in script.splitlines() if " -m " in line)

@@ -77,7 +77,8 @@ def _growing(s: Seen, fwd: Forward) -> Reply:
 
 
 def _item(**fields: object) -> dict[str, object]:
-    return {"name": "ORG_TOKEN", "created_at": "2024-01-01T00:00:00Z", **fields}
+    stamps = {"created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z"}
+    return {"name": "ORG_TOKEN", **stamps, **fields}
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,20 @@ CASES: dict[str, Case] = {
     ),
     "updated-at-number": Case(
         LISTING, _body({"secrets": [_item(updated_at=7)]}), "secrets[0].updated_at"
+    ),
+    # The ledger records updated_at and refuses an empty or odd one: so must the reader.
+    "updated-at-missing": Case(
+        LISTING,
+        _body({"secrets": [{"name": "ORG_TOKEN", "created_at": "2024-01-01T00:00:00Z"}]}),
+        "secrets[0].updated_at: missing",
+    ),
+    "updated-at-not-a-date": Case(
+        LISTING,
+        _body({"secrets": [_item(updated_at="yesterday")]}),
+        "secrets[0].updated_at: expected an ISO 8601 date-time",
+    ),
+    "updated-at-empty": Case(
+        LISTING, _body({"secrets": [_item(updated_at="")]}), "secrets[0].updated_at: expected"
     ),
     "selection-id-string": Case(
         SELECTION,

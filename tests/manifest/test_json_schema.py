@@ -154,7 +154,9 @@ def test_manifests_get_jsonschemas_errors() -> None:
 
 
 def test_a_valid_manifest_has_no_errors() -> None:
-    doc = yaml.safe_load((REPO_ROOT / "examples" / "octo-org.yaml").read_text(encoding="utf-8"))
+    doc = yaml.safe_load(
+        (REPO_ROOT / "examples" / "octo-org.reconciler.yaml").read_text(encoding="utf-8")
+    )
     assert _COMPILED.iter_errors(doc) == []
 
 

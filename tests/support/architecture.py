@@ -17,7 +17,12 @@ from tests.support.paths import PACKAGE
 # Each module (matched by the longest prefix) and what it may import from the package, lowest
 # layer first: data flows manifest -> desired, API -> live, (desired, live) -> plan -> executor
 # -> results -> renderers, and imports point backwards along that flow.
-_BASE = ("reconciler.model", "reconciler.value_sources", "reconciler.safe_text")
+_BASE = (
+    "reconciler.model",
+    "reconciler.value_sources",
+    "reconciler.safe_text",
+    "reconciler.schema_files",
+)
 _ERRORS = (*_BASE, "reconciler.errors")
 _FILES = (*_ERRORS, "reconciler.local_files")
 _VALUES = (*_FILES, "reconciler.values")
@@ -26,6 +31,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("reconciler.value_sources", ()),
     ("reconciler.model", ("reconciler.value_sources",)),
     ("reconciler.safe_text", ()),
+    ("reconciler.schema_files", ()),
     ("reconciler.errors", _BASE),
     ("reconciler.local_files", _ERRORS),
     ("reconciler.values", _VALUES),
