@@ -49,9 +49,12 @@ def settle_unread(
             carried.append(replace(c, value=changed or ValueReason.VALUE_CHANGED))
         elif c.visibility_changed:
             needs_value = c.kind is Kind.SECRET and c.app in (App.ACTIONS, App.AGENTS)
-            carried.append(replace(c, value=ValueReason.VISIBILITY if needs_value else None))
+            value = ValueReason.VISIBILITY if needs_value else None
+            carried.append(replace(c, value=value, variable_after=c.variable_before))
         elif c.repos_added or c.repos_removed:
-            carried.append(replace(c, action=Action.SELECTION, value=None))
+            # The variable's value stays what GitHub shows (None where the plan hides it).
+            same_value = replace(c, variable_after=c.variable_before)
+            carried.append(replace(same_value, action=Action.SELECTION, value=None))
         else:
             unchanged.append(c)
     settled = replace(planned, plan=replace(plan, changes=tuple(carried)), prints=prints, key=key)

@@ -229,3 +229,40 @@ def test_validate_resolve_values_reads_every_store_as_apply_would(
     assert "secrets.FROM_AGE.value.age" in shown and "RECONCILER_AGE_IDENTITY" in shown
     assert "secrets.FROM_COMMAND.value.command" in shown and "--allow-commands" in shown
     assert "FROM_AWS" not in shown  # AWS is reachable with the job's credentials
+
+
+def test_a_variable_found_unchanged_at_apply_keeps_its_value_in_the_results(
+    sandbox: Sandbox, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--values none leaves an env-sourced variable "checked at apply"; when apply finds it
+    unchanged and writes only the visibility, the results say the value stayed, not null."""
+    sandbox.add_repo("octo-org/web")
+    sandbox.put_variable("octo-org", "actions", "REGION", "eu-west-1", visibility="all")
+    manifest = write_manifest(
+        tmp_path,
+        """
+        version: 1
+        orgs:
+          octo-org:
+            actions:
+              variables:
+                REGION: {value: {env: REGION_SECRET}, visibility: private}
+        """,
+    )
+    env = {"REGION_SECRET": "eu-west-1"}
+    plan_file, results = tmp_path / "plan.json", tmp_path / "results.json"
+    planned = run(
+        capsys, ["plan", str(manifest), "--values", "none", "--out", str(plan_file)], {}, sandbox
+    )
+    assert planned.code == 0, planned.err
+    [change] = json.loads(plan_file.read_text("utf-8"))["changes"]
+    assert change["value"] == "checked at apply"
+    argv = ["apply", str(plan_file), "--write-delay", "0", "--results", str(results)]
+    applied = run(capsys, argv, env, sandbox)
+    assert applied.code == 0, applied.err
+    [result] = json.loads(results.read_text("utf-8"))["results"]
+    assert result["outcome"] == "done" and "value" not in result
+    assert result["variable"] == {"before": "eu-west-1", "after": "eu-west-1"}
+    assert result["visibility"] == {"before": "all", "after": "private"}
+    held = sandbox.variables("octo-org", "actions")["REGION"]
+    assert (held.value, held.visibility) == ("eu-west-1", "private")
