@@ -16,6 +16,7 @@ import pytest
 import yaml
 
 from tests.delivery.test_action_run import run_step
+from tests.support.installs import pip_settings
 from tests.support.paths import REPO_ROOT
 
 # What a release tarball of the action holds that the install reads.
@@ -53,7 +54,7 @@ def _install(action_path: Path, runner_temp: Path, files: dict[str, Path]) -> st
         "RUNNER_TEMP": str(runner_temp),
         **{name: str(file) for name, file in files.items()},
         # pip's own settings (index, certificates, timeouts) as the job would pass them.
-        **{k: v for k, v in os.environ.items() if k.startswith("PIP_")},
+        **pip_settings(),
     }
     proc = subprocess.run(
         ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.installs import pip_settings
 from tests.support.paths import REPO_ROOT
 
 # Build steps that act on the image only, and so are not replayed: the test's own virtualenv
@@ -147,7 +148,7 @@ def _replay(steps: list[tuple[str, str]], context: Path, venv: Path) -> None:
     except the two that name the image's virtualenv (the test's stands in for it)."""
     env = {k: v for k, v in _env(steps).items() if k not in ("PATH", "VIRTUAL_ENV")}
     env |= {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", str(context))}
-    env |= {k: v for k, v in os.environ.items() if k.startswith("PIP_")}  # this machine's index
+    env |= pip_settings()  # this machine's index
     for ins, args in steps:
         if ins == "COPY":
             *sources, dest = shlex.split(args)

@@ -16,6 +16,7 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 from reconciler import __version__
+from tests.support.installs import installer_env
 from tests.support.paths import REPO_ROOT
 
 BIN = Path(sys.executable).parent
@@ -25,7 +26,7 @@ DIST = "github-secrets-reconciler"
 def _run(
     argv: list[str | Path], cwd: Path, env: dict[str, str] | None = None, timeout: int = 600
 ) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k.startswith(("PIP_", "PATH", "HOME", "LANG"))}
+    base = installer_env()
     return subprocess.run(
         [str(a) for a in argv],
         cwd=cwd,

@@ -4,7 +4,6 @@ docs, and dependency trees with broken YAML in them."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.installs import installer_env
 from tests.support.paths import REPO_ROOT
 
 PRE_COMMIT = Path(sys.executable).parent / "pre-commit"
@@ -49,7 +49,7 @@ def test_the_hook_reads_only_the_manifest_directory() -> None:
 
 
 def _env(home: Path | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k.startswith(("PIP_", "PATH", "HOME", "LANG"))}
+    env = installer_env()
     env.update(PRE_COMMIT_COLOR="never")
     if home is not None:
         env["PRE_COMMIT_HOME"] = str(home)  # the git hook runs pre-commit: same installs
